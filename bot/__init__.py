@@ -1,0 +1,1 @@
+"""asyncio-tutor: a Discord bot that teaches Python's asyncio."""

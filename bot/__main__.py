@@ -1,0 +1,56 @@
+"""Command line: ``python -m bot <command>`` (see ARCHITECTURE.md for the contract)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, load_settings
+
+
+def _content_check(args: argparse.Namespace) -> int:
+    from bot.curriculum import ContentError, load_course
+    from bot.curriculum.models import QuestionKind
+
+    folder = Path(args.folder) if args.folder else load_settings().content_dir
+    try:
+        course = load_course(folder)
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(problem)
+        print(f"{len(exc.problems)} problem(s) in {folder}", file=sys.stderr)
+        return 1
+    predict = sum(q.kind is QuestionKind.predict_output for q in course.questions)
+    print(f"content OK: {folder}")
+    print(f"lessons: {len(course.lessons)}")
+    print(f"flashcards: {len(course.flashcards)}")
+    print(f"questions: {len(course.questions)}")
+    print(f"predict-the-output questions: {predict}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="asyncio-tutor")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    content = commands.add_parser("content", help="course content tools")
+    content_commands = content.add_subparsers(dest="content_command", required=True)
+    check = content_commands.add_parser("check", help="validate the content folder")
+    check.add_argument("folder", nargs="?", help="default: TUTOR_CONTENT or content/")
+    check.set_defaults(handler=_content_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""Load ``content/`` into a validated ``Course``, or report every problem with its line.
+
+Layout: ``course.yaml`` (title and lesson order) and ``lessons/<id>.yaml``, one lesson
+per file, holding that lesson's flashcards and quiz questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.curriculum.models import Course, CourseIndex, Lesson, QuestionKind
+from bot.curriculum.yamlpos import Located, PathKey, parse
+
+M = TypeVar("M", bound=BaseModel)
+
+COURSE_FILE = "course.yaml"
+LESSONS_DIR = "lessons"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ContentError(Exception):
+    """The content folder is invalid; ``problems`` lists every issue found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(map(str, self.problems)))
+
+
+@dataclass
+class _Source:
+    path: Path
+    doc: Located
+
+    def problem(self, where: PathKey, message: str) -> Problem:
+        return Problem(self.path, self.doc.line_of(where), message)
+
+
+def load_course(folder: Path) -> Course:
+    """The validated course in ``folder``; raises ``ContentError`` listing all problems."""
+    problems: list[Problem] = []
+    index_source = _read(folder / COURSE_FILE, problems)
+    index = _validate(CourseIndex, index_source, problems) if index_source else None
+
+    lessons: dict[str, tuple[Lesson, _Source]] = {}
+    for path in sorted((folder / LESSONS_DIR).glob("*.yaml")):
+        source = _read(path, problems)
+        lesson = _validate(Lesson, source, problems) if source else None
+        if lesson is None or source is None:
+            continue
+        if lesson.id != path.stem:
+            problems.append(source.problem(("id",), f"lesson id {lesson.id!r} must match file name"))
+        if lesson.id in lessons:
+            problems.append(source.problem(("id",), f"duplicate lesson id {lesson.id!r}"))
+            continue
+        problems.extend(_check_questions(lesson, source))
+        lessons[lesson.id] = (_with_lesson_ids(lesson), source)
+
+    problems.extend(_check_unique_items(lessons.values(), "flashcards"))
+    problems.extend(_check_unique_items(lessons.values(), "questions"))
+    problems.extend(_check_prerequisites(lessons))
+    if index is not None and index_source is not None:
+        problems.extend(_check_index(index, index_source, lessons))
+    if problems or index is None:
+        raise ContentError(problems)
+    return Course(title=index.title, lessons=tuple(lessons[i][0] for i in index.lessons))
+
+
+def _read(path: Path, problems: list[Problem]) -> _Source | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        problems.append(Problem(path, 1, f"cannot read file: {exc.strerror or exc}"))
+        return None
+    except UnicodeDecodeError:
+        problems.append(Problem(path, 1, "file is not valid UTF-8"))
+        return None
+    try:
+        doc = parse(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark else 1
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem(path, line, f"YAML syntax error: {reason}"))
+        return None
+    source = _Source(path, doc)
+    for key, line in doc.duplicate_keys:
+        problems.append(Problem(path, line, f"duplicate key {key!r}"))
+    if not isinstance(doc.value, dict):
+        problems.append(Problem(path, 1, "expected a mapping at the top of the file"))
+        return None
+    return source
+
+
+def _validate(model: type[M], source: _Source, problems: list[Problem]) -> M | None:
+    try:
+        return model.model_validate(source.doc.value)
+    except ValidationError as exc:
+        problems.extend(source.problem(err["loc"], _describe(err)) for err in exc.errors())
+        return None
+
+
+def _describe(err: Any) -> str:
+    """A one-line message for a pydantic error, in the vocabulary of content authors."""
+    loc = [str(part) for part in err["loc"]]
+    where = ".".join(loc) or "file"
+    kind = err["type"]
+    if kind == "missing":
+        return f"missing key {loc[-1]!r}"
+    if kind == "extra_forbidden":
+        return f"unknown key {loc[-1]!r}"
+    if kind == "string_too_long":
+        limit = err["ctx"]["max_length"]
+        return f"{where}: text is longer than Discord allows here ({limit} characters)"
+    return f"{where}: {err['msg']}"
+
+
+def _check_questions(lesson: Lesson, source: _Source) -> Iterable[Problem]:
+    for i, question in enumerate(lesson.questions):
+        at = ("questions", i)
+        if question.answer not in question.options:
+            yield source.problem((*at, "answer"), "correct answer is not among the options")
+        if len(set(question.options)) != len(question.options):
+            yield source.problem((*at, "options"), "options must be distinct")
+        if question.kind is QuestionKind.predict_output and question.code is None:
+            yield source.problem(at, "a predict_output question needs 'code'")
+
+
+def _with_lesson_ids(lesson: Lesson) -> Lesson:
+    """Stamp the lesson id on its cards and questions so they stand alone."""
+    return lesson.model_copy(
+        update={
+            "flashcards": tuple(c.model_copy(update={"lesson": lesson.id}) for c in lesson.flashcards),
+            "questions": tuple(q.model_copy(update={"lesson": lesson.id}) for q in lesson.questions),
+        }
+    )
+
+
+def _check_unique_items(
+    lessons: Iterable[tuple[Lesson, _Source]], kind: str
+) -> Iterable[Problem]:
+    seen: dict[str, Problem] = {}
+    for lesson, source in lessons:
+        for i, item in enumerate(getattr(lesson, kind)):
+            here = source.problem((kind, i, "id"), "")
+            first = seen.setdefault(item.id, here)
+            if first is not here:
+                yield Problem(
+                    here.path,
+                    here.line,
+                    f"duplicate {kind[:-1]} id {item.id!r} (first at {first.path}:{first.line})",
+                )
+
+
+def _check_prerequisites(lessons: dict[str, tuple[Lesson, _Source]]) -> Iterable[Problem]:
+    for lesson, source in lessons.values():
+        for i, ref in enumerate(lesson.prerequisites):
+            if ref not in lessons:
+                yield source.problem(("prerequisites", i), f"unknown lesson {ref!r}")
+
+
+def _check_index(
+    index: CourseIndex, source: _Source, lessons: dict[str, tuple[Lesson, _Source]]
+) -> Iterable[Problem]:
+    listed: set[str] = set()
+    for i, ref in enumerate(index.lessons):
+        if ref in listed:
+            yield source.problem(("lessons", i), f"lesson {ref!r} is listed twice")
+        elif ref not in lessons:
+            yield source.problem(("lessons", i), f"unknown lesson {ref!r}")
+        listed.add(ref)
+    for lesson_id, (_, lesson_source) in lessons.items():
+        if lesson_id not in listed:
+            yield lesson_source.problem(("id",), f"lesson {lesson_id!r} is not listed in course.yaml")

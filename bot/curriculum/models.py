@@ -1,0 +1,141 @@
+"""Typed, immutable models of the course.
+
+Each string field carries the Discord limit of the place it is shown in (see
+``limits``), so validation rejects text that could not be rendered.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from bot.curriculum import limits
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
+
+
+def _text(max_length: int) -> type[str]:
+    """A non-empty stripped string of at most ``max_length`` characters."""
+    return Annotated[  # type: ignore[return-value]
+        str, StringConstraints(min_length=1, max_length=max_length, strip_whitespace=True)
+    ]
+
+
+# Code is shown in a ```py fence inside an embed description.
+CODE_MAX = limits.EMBED_DESCRIPTION - 600
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Level(StrEnum):
+    basic = "basic"
+    medium = "medium"
+    detailed = "detailed"
+
+
+class Difficulty(StrEnum):
+    easy = "easy"
+    medium = "medium"
+    hard = "hard"
+
+
+class QuestionKind(StrEnum):
+    choice = "choice"
+    predict_output = "predict_output"
+
+
+class Summaries(Frozen):
+    basic: _text(limits.EMBED_DESCRIPTION)
+    medium: _text(limits.EMBED_DESCRIPTION)
+    detailed: _text(limits.EMBED_DESCRIPTION)
+
+    def at(self, level: Level) -> str:
+        return getattr(self, level.value)
+
+
+class KeyConcept(Frozen):
+    name: _text(limits.EMBED_FIELD_NAME)
+    explanation: _text(limits.EMBED_FIELD_VALUE)
+
+
+class GlossaryTerm(Frozen):
+    term: _text(limits.EMBED_FIELD_NAME)
+    definition: _text(limits.EMBED_FIELD_VALUE)
+
+
+class Example(Frozen):
+    """A runnable program and exactly what it prints (checked by the test suite)."""
+
+    title: _text(limits.EMBED_TITLE)
+    code: _text(CODE_MAX)
+    output: str = Field(max_length=limits.EMBED_FIELD_VALUE - 20)
+    explanation: _text(limits.EMBED_FIELD_VALUE)
+
+
+class Flashcard(Frozen):
+    id: Slug
+    front: _text(limits.EMBED_DESCRIPTION // 4)
+    back: _text(limits.EMBED_FIELD_VALUE)
+    lesson: str = ""  # filled in from the lesson file that holds the card
+
+
+class Question(Frozen):
+    """A multiple-choice question; ``predict_output`` ones ask what ``code`` prints.
+
+    Cross-field rules (answer among options, distinct options, code present for
+    ``predict_output``) are checked by the loader, which knows their line numbers.
+    """
+
+    id: Slug
+    kind: QuestionKind = QuestionKind.choice
+    prompt: _text(limits.EMBED_TITLE)
+    code: _text(CODE_MAX) | None = None
+    options: tuple[_text(limits.EMBED_FIELD_VALUE - 20), ...] = Field(min_length=2, max_length=5)
+    answer: str
+    explanation: _text(limits.EMBED_FIELD_VALUE)
+    difficulty: Difficulty
+    lesson: str = ""
+
+    @property
+    def answer_index(self) -> int:
+        return self.options.index(self.answer)
+
+
+class Lesson(Frozen):
+    id: Slug
+    title: _text(limits.EMBED_TITLE)
+    summaries: Summaries
+    key_concepts: tuple[KeyConcept, ...] = Field(min_length=1, max_length=25)
+    examples: tuple[Example, ...] = Field(min_length=1)
+    memory_aid: _text(limits.EMBED_DESCRIPTION)
+    glossary: tuple[GlossaryTerm, ...] = Field(min_length=1, max_length=25)
+    prerequisites: tuple[Slug, ...] = ()
+    flashcards: tuple[Flashcard, ...] = ()
+    questions: tuple[Question, ...] = ()
+
+
+class CourseIndex(Frozen):
+    title: _text(limits.EMBED_TITLE)
+    lessons: tuple[Slug, ...] = Field(min_length=1)
+
+
+class Course(Frozen):
+    """The whole validated course, lessons in teaching order."""
+
+    title: str
+    lessons: tuple[Lesson, ...]
+
+    def lesson(self, lesson_id: str) -> Lesson | None:
+        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+
+    @property
+    def flashcards(self) -> tuple[Flashcard, ...]:
+        return tuple(card for lesson in self.lessons for card in lesson.flashcards)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for lesson in self.lessons for q in lesson.questions)
