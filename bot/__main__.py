@@ -40,7 +40,27 @@ def build_parser() -> argparse.ArgumentParser:
     check = content_commands.add_parser("check", help="validate the content folder")
     check.add_argument("folder", nargs="?", help="default: TUTOR_CONTENT or content/")
     check.set_defaults(handler=_content_check)
+
+    # Each feature owns its command line; they are imported only when used.
+    for name, module, help_text in DELEGATED:
+        sub = commands.add_parser(name, help=help_text, add_help=False)
+        sub.add_argument("rest", nargs=argparse.REMAINDER)
+        sub.set_defaults(handler=_delegate(module))
     return parser
+
+
+DELEGATED = [
+    ("sandbox", "bot.sandbox.cli", "the sandbox worker (`sandbox exec` runs one snippet)"),
+]
+
+
+def _delegate(module_name: str):
+    def handler(args: argparse.Namespace) -> int:
+        import importlib
+
+        return importlib.import_module(module_name).main(args.rest)
+
+    return handler
 
 
 def main(argv: Sequence[str] | None = None) -> int:
