@@ -31,9 +31,7 @@ class Settings:
     sandbox_host: str = field(default="127.0.0.1", metadata={"env": "TUTOR_SANDBOX_HOST"})
     sandbox_port: int = field(default=8060, metadata={"env": "TUTOR_SANDBOX_PORT"})
     discord_api_base: str | None = field(default=None, metadata={"env": "DISCORD_API_BASE"})
-    discord_gateway_url: str | None = field(
-        default=None, metadata={"env": "DISCORD_GATEWAY_URL"}
-    )
+    discord_gateway_url: str | None = field(default=None, metadata={"env": "DISCORD_GATEWAY_URL"})
     dev_guild_id: int | None = field(default=None, metadata={"env": "TUTOR_DEV_GUILD_ID"})
     default_timezone: str = field(default="UTC", metadata={"env": "TUTOR_TIMEZONE"})
     log_level: str = field(default="INFO", metadata={"env": "TUTOR_LOG_LEVEL"})
@@ -65,7 +63,9 @@ def load_settings(
     for f in known.values():
         if f.metadata["env"] in environ and environ[f.metadata["env"]] != "":
             raw[f.name] = environ[f.metadata["env"]]
-    return Settings(**{name: _convert(known[name].type, name, value) for name, value in raw.items()})
+    return Settings(
+        **{name: _convert(known[name].type, name, value) for name, value in raw.items()}
+    )
 
 
 def _convert(type_name: Any, name: str, value: Any) -> Any:

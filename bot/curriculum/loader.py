@@ -57,24 +57,32 @@ def load_course(folder: Path) -> Course:
     index = _validate(CourseIndex, index_source, problems) if index_source else None
 
     lessons: dict[str, tuple[Lesson, _Source]] = {}
-    for path in sorted((folder / LESSONS_DIR).glob("*.yaml")):
+    paths = sorted((folder / LESSONS_DIR).glob("*.yaml"))
+    # A lesson whose file exists but is broken is still "known": its own errors are
+    # reported once, instead of again at every reference to it.
+    known = {path.stem for path in paths}
+    for path in paths:
         source = _read(path, problems)
-        lesson = _validate(Lesson, source, problems) if source else None
-        if lesson is None or source is None:
+        if source is None:
+            continue
+        problems.extend(_check_questions(source))
+        lesson = _validate(Lesson, source, problems)
+        if lesson is None:
             continue
         if lesson.id != path.stem:
-            problems.append(source.problem(("id",), f"lesson id {lesson.id!r} must match file name"))
+            problems.append(
+                source.problem(("id",), f"lesson id {lesson.id!r} must match file name")
+            )
         if lesson.id in lessons:
             problems.append(source.problem(("id",), f"duplicate lesson id {lesson.id!r}"))
             continue
-        problems.extend(_check_questions(lesson, source))
         lessons[lesson.id] = (_with_lesson_ids(lesson), source)
 
     problems.extend(_check_unique_items(lessons.values(), "flashcards"))
     problems.extend(_check_unique_items(lessons.values(), "questions"))
-    problems.extend(_check_prerequisites(lessons))
+    problems.extend(_check_prerequisites(lessons, known))
     if index is not None and index_source is not None:
-        problems.extend(_check_index(index, index_source, lessons))
+        problems.extend(_check_index(index, index_source, lessons, known))
     if problems or index is None:
         raise ContentError(problems)
     return Course(title=index.title, lessons=tuple(lessons[i][0] for i in index.lessons))
@@ -129,14 +137,21 @@ def _describe(err: Any) -> str:
     return f"{where}: {err['msg']}"
 
 
-def _check_questions(lesson: Lesson, source: _Source) -> Iterable[Problem]:
-    for i, question in enumerate(lesson.questions):
+def _check_questions(source: _Source) -> Iterable[Problem]:
+    """Cross-field rules, checked on the raw data so they are reported even when the
+    lesson also has schema errors."""
+    questions = source.doc.value.get("questions")
+    for i, question in enumerate(questions if isinstance(questions, list) else []):
+        if not isinstance(question, dict):
+            continue
         at = ("questions", i)
-        if question.answer not in question.options:
-            yield source.problem((*at, "answer"), "correct answer is not among the options")
-        if len(set(question.options)) != len(question.options):
-            yield source.problem((*at, "options"), "options must be distinct")
-        if question.kind is QuestionKind.predict_output and question.code is None:
+        options = question.get("options")
+        if isinstance(options, list):
+            if "answer" in question and question["answer"] not in options:
+                yield source.problem((*at, "answer"), "correct answer is not among the options")
+            if len(set(map(str, options))) != len(options):
+                yield source.problem((*at, "options"), "options must be distinct")
+        if question.get("kind") == QuestionKind.predict_output and "code" not in question:
             yield source.problem(at, "a predict_output question needs 'code'")
 
 
@@ -144,15 +159,17 @@ def _with_lesson_ids(lesson: Lesson) -> Lesson:
     """Stamp the lesson id on its cards and questions so they stand alone."""
     return lesson.model_copy(
         update={
-            "flashcards": tuple(c.model_copy(update={"lesson": lesson.id}) for c in lesson.flashcards),
-            "questions": tuple(q.model_copy(update={"lesson": lesson.id}) for q in lesson.questions),
+            "flashcards": tuple(
+                c.model_copy(update={"lesson": lesson.id}) for c in lesson.flashcards
+            ),
+            "questions": tuple(
+                q.model_copy(update={"lesson": lesson.id}) for q in lesson.questions
+            ),
         }
     )
 
 
-def _check_unique_items(
-    lessons: Iterable[tuple[Lesson, _Source]], kind: str
-) -> Iterable[Problem]:
+def _check_unique_items(lessons: Iterable[tuple[Lesson, _Source]], kind: str) -> Iterable[Problem]:
     seen: dict[str, Problem] = {}
     for lesson, source in lessons:
         for i, item in enumerate(getattr(lesson, kind)):
@@ -166,23 +183,30 @@ def _check_unique_items(
                 )
 
 
-def _check_prerequisites(lessons: dict[str, tuple[Lesson, _Source]]) -> Iterable[Problem]:
+def _check_prerequisites(
+    lessons: dict[str, tuple[Lesson, _Source]], known: set[str]
+) -> Iterable[Problem]:
     for lesson, source in lessons.values():
         for i, ref in enumerate(lesson.prerequisites):
-            if ref not in lessons:
+            if ref not in known:
                 yield source.problem(("prerequisites", i), f"unknown lesson {ref!r}")
 
 
 def _check_index(
-    index: CourseIndex, source: _Source, lessons: dict[str, tuple[Lesson, _Source]]
+    index: CourseIndex,
+    source: _Source,
+    lessons: dict[str, tuple[Lesson, _Source]],
+    known: set[str],
 ) -> Iterable[Problem]:
     listed: set[str] = set()
     for i, ref in enumerate(index.lessons):
         if ref in listed:
             yield source.problem(("lessons", i), f"lesson {ref!r} is listed twice")
-        elif ref not in lessons:
+        elif ref not in known:
             yield source.problem(("lessons", i), f"unknown lesson {ref!r}")
         listed.add(ref)
     for lesson_id, (_, lesson_source) in lessons.items():
         if lesson_id not in listed:
-            yield lesson_source.problem(("id",), f"lesson {lesson_id!r} is not listed in course.yaml")
+            yield lesson_source.problem(
+                ("id",), f"lesson {lesson_id!r} is not listed in course.yaml"
+            )

@@ -1,0 +1,202 @@
+"""`python -m bot content check` reports every problem as `path:line: message`.
+
+Each test breaks a known-good course in one way and asserts the exact line reported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from bot.curriculum import ContentError, load_course
+
+COURSE = """\
+title: Test course
+lessons:
+  - alpha
+"""
+
+# Line numbers below are referred to by the tests; keep them stable.
+LESSON = """\
+id: alpha
+title: Alpha
+summaries:
+  basic: Short.
+  medium: Longer.
+  detailed: Longest.
+key_concepts:
+  - name: Idea
+    explanation: Why it matters.
+examples:
+  - title: Hello
+    code: print("hi")
+    output: "hi\\n"
+    explanation: Prints hi.
+memory_aid: Remember it.
+glossary:
+  - term: await
+    definition: Waits.
+flashcards:
+  - id: alpha-card1
+    front: Question?
+    back: Answer.
+questions:
+  - id: alpha-q1
+    prompt: Which?
+    options: [one, two]
+    answer: one
+    explanation: Because.
+    difficulty: easy
+"""
+
+
+def write_course(root: Path, lesson: str = LESSON, course: str = COURSE, **extra: str) -> Path:
+    (root / "lessons").mkdir(parents=True, exist_ok=True)
+    (root / "course.yaml").write_text(course)
+    (root / "lessons" / "alpha.yaml").write_text(lesson)
+    for name, text in extra.items():
+        (root / "lessons" / f"{name}.yaml").write_text(text)
+    return root
+
+
+def problems_of(root: Path) -> list[str]:
+    with pytest.raises(ContentError) as caught:
+        load_course(root)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_valid_course_loads_with_lesson_ids_stamped_on_items(tmp_path: Path) -> None:
+    course = load_course(write_course(tmp_path))
+    assert [lesson.id for lesson in course.lessons] == ["alpha"]
+    assert course.flashcards[0].lesson == "alpha"
+    assert course.questions[0].lesson == "alpha"
+    assert course.questions[0].answer_index == 0
+
+
+def test_yaml_syntax_error_points_at_the_broken_line(tmp_path: Path) -> None:
+    broken = LESSON.replace("  basic: Short.", "  basic: [unclosed")
+    root = write_course(tmp_path, broken)
+    (problem,) = problems_of(root)
+    assert problem.startswith(f"{root}/lessons/alpha.yaml:5: YAML syntax error")
+
+
+def test_unknown_key_is_reported_at_that_key(tmp_path: Path) -> None:
+    broken = LESSON.replace("memory_aid: Remember it.", "memory_aid: Remember it.\ncolour: red")
+    root = write_course(tmp_path, broken)
+    assert problems_of(root) == [f"{root}/lessons/alpha.yaml:16: unknown key 'colour'"]
+
+
+def test_missing_key_is_reported_at_its_parent(tmp_path: Path) -> None:
+    broken = LESSON.replace("    back: Answer.\n", "")
+    root = write_course(tmp_path, broken)
+    assert problems_of(root) == [f"{root}/lessons/alpha.yaml:20: missing key 'back'"]
+
+
+def test_wrong_type_is_reported_at_the_value(tmp_path: Path) -> None:
+    broken = LESSON.replace("    difficulty: easy", "    difficulty: 3")
+    root = write_course(tmp_path, broken)
+    (problem,) = problems_of(root)
+    assert problem.startswith(f"{root}/lessons/alpha.yaml:29: questions.0.difficulty:")
+
+
+def test_a_list_where_text_is_expected_is_a_type_error(tmp_path: Path) -> None:
+    broken = LESSON.replace("title: Alpha", "title: [Alpha]")
+    root = write_course(tmp_path, broken)
+    (problem,) = problems_of(root)
+    assert problem.startswith(f"{root}/lessons/alpha.yaml:2: title:")
+
+
+def test_duplicate_ids_across_lessons_name_both_places(tmp_path: Path) -> None:
+    beta = LESSON.replace("id: alpha\n", "id: beta\n").replace("alpha-q1", "beta-q1")
+    course = COURSE + "  - beta\n"
+    root = write_course(tmp_path, course=course, beta=beta)
+    assert problems_of(root) == [
+        f"{root}/lessons/beta.yaml:20: duplicate flashcard id 'alpha-card1'"
+        f" (first at {root}/lessons/alpha.yaml:20)"
+    ]
+
+
+def test_duplicate_mapping_keys_are_reported(tmp_path: Path) -> None:
+    broken = LESSON.replace("title: Alpha", "title: Alpha\ntitle: Again")
+    root = write_course(tmp_path, broken)
+    assert problems_of(root) == [f"{root}/lessons/alpha.yaml:3: duplicate key 'title'"]
+
+
+def test_course_referring_to_an_unknown_lesson(tmp_path: Path) -> None:
+    root = write_course(tmp_path, course=COURSE + "  - gamma\n")
+    assert problems_of(root) == [f"{root}/course.yaml:4: unknown lesson 'gamma'"]
+
+
+def test_prerequisite_referring_to_an_unknown_lesson(tmp_path: Path) -> None:
+    broken = LESSON.replace("title: Alpha", "title: Alpha\nprerequisites: [zeta]")
+    root = write_course(tmp_path, broken)
+    assert problems_of(root) == [f"{root}/lessons/alpha.yaml:3: unknown lesson 'zeta'"]
+
+
+def test_lesson_file_not_listed_in_the_course(tmp_path: Path) -> None:
+    beta = (
+        LESSON.replace("id: alpha\n", "id: beta\n")
+        .replace("alpha-q1", "beta-q1")
+        .replace("alpha-card1", "beta-card1")
+    )
+    root = write_course(tmp_path, beta=beta)
+    assert problems_of(root) == [
+        f"{root}/lessons/beta.yaml:1: lesson 'beta' is not listed in course.yaml"
+    ]
+
+
+def test_correct_answer_must_be_among_the_options(tmp_path: Path) -> None:
+    broken = LESSON.replace("    answer: one", "    answer: three")
+    root = write_course(tmp_path, broken)
+    assert problems_of(root) == [
+        f"{root}/lessons/alpha.yaml:27: correct answer is not among the options"
+    ]
+
+
+def test_text_longer_than_a_discord_embed_allows(tmp_path: Path) -> None:
+    broken = LESSON.replace("  detailed: Longest.", "  detailed: " + "x" * 4097)
+    root = write_course(tmp_path, broken)
+    assert problems_of(root) == [
+        f"{root}/lessons/alpha.yaml:6: summaries.detailed: "
+        "text is longer than Discord allows here (4096 characters)"
+    ]
+
+
+def test_predict_output_question_needs_code(tmp_path: Path) -> None:
+    broken = LESSON.replace("    prompt: Which?", "    kind: predict_output\n    prompt: Which?")
+    root = write_course(tmp_path, broken)
+    assert problems_of(root) == [
+        f"{root}/lessons/alpha.yaml:24: a predict_output question needs 'code'"
+    ]
+
+
+def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
+    broken = LESSON.replace("    answer: one", "    answer: three").replace(
+        "memory_aid: Remember it.", "memory_aid: Remember it.\ncolour: red"
+    )
+    root = write_course(tmp_path, broken, course=COURSE + "  - gamma\n")
+    assert len(problems_of(root)) == 3
+
+
+def test_cli_prints_counts_and_exits_zero(tmp_path: Path, capsys) -> None:
+    root = write_course(tmp_path)
+    assert main(["content", "check", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "lessons: 1" in out
+    assert "flashcards: 1" in out
+    assert "questions: 1" in out
+    assert "predict-the-output questions: 0" in out
+
+
+def test_cli_prints_problems_and_exits_one(tmp_path: Path, capsys, monkeypatch) -> None:
+    root = write_course(tmp_path, LESSON.replace("    answer: one", "    answer: three"))
+    monkeypatch.setenv("TUTOR_CONTENT", str(root))
+    assert main(["content", "check"]) == 1
+    out = capsys.readouterr().out
+    assert out == f"{root}/lessons/alpha.yaml:27: correct answer is not among the options\n"
+
+
+def test_the_repository_course_is_valid(course) -> None:
+    assert len(course.lessons) >= 10
