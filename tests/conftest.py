@@ -17,3 +17,31 @@ CONTENT = Path(os.environ.get("TUTOR_CONTENT") or ROOT / "content")
 @pytest.fixture(scope="session")
 def course() -> Course:
     return load_course(CONTENT)
+
+
+@pytest.fixture
+def clock():
+    from tests.factories import FakeClock
+
+    return FakeClock()
+
+
+@pytest.fixture
+async def tutor(tmp_path: Path, clock):
+    """A learning core over a fresh database and a small two-lesson course."""
+    import random
+
+    from fsrs import Scheduler
+
+    from bot.learning.tutor import Tutor
+    from tests.factories import make_course
+
+    core = await Tutor.open(
+        tmp_path / "tutor.sqlite3",
+        make_course(),
+        clock,
+        rng=random.Random(1),
+        scheduler=Scheduler(enable_fuzzing=False),
+    )
+    yield core
+    await core.close()

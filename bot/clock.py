@@ -1,0 +1,13 @@
+"""The real clock, for frontends to inject into the learning core (which never reads it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """Now, timezone-aware in UTC."""
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""The learning rules: plain asyncio over storage, no Discord (frontends translate)."""

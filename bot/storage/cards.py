@@ -1,0 +1,163 @@
+"""The ``card_states`` and ``review_log`` tables: one FSRS state per learner and card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class CardStateRow:
+    card_id: str
+    lesson_id: str
+    fsrs: str  # fsrs.Card as JSON
+    due: float  # POSIX seconds, UTC
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    id: int
+    card_id: str
+    rating: int
+    reviewed_at: float
+    previous_fsrs: str | None
+    previous_due: float | None
+    points: int
+
+
+async def states(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int
+) -> dict[str, CardStateRow]:
+    async with conn.execute(
+        "SELECT card_id, lesson_id, fsrs, due FROM card_states WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
+    ) as cursor:
+        return {row[0]: CardStateRow(*row) for row in await cursor.fetchall()}
+
+
+async def state(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, card_id: str
+) -> CardStateRow | None:
+    async with conn.execute(
+        "SELECT card_id, lesson_id, fsrs, due FROM card_states"
+        " WHERE guild_id = ? AND user_id = ? AND card_id = ?",
+        (guild_id, user_id, card_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return CardStateRow(*row) if row else None
+
+
+async def first_due(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    user_id: int,
+    now: float,
+    lesson_ids: tuple[str, ...] | None,
+) -> CardStateRow | None:
+    """The most overdue card (uses the (guild, user, due) index)."""
+    sql = (
+        "SELECT card_id, lesson_id, fsrs, due FROM card_states"
+        " WHERE guild_id = ? AND user_id = ? AND due <= ?"
+    )
+    params: list[object] = [guild_id, user_id, now]
+    if lesson_ids is not None:
+        sql += f" AND lesson_id IN ({','.join('?' * len(lesson_ids))})"
+        params.extend(lesson_ids)
+    async with conn.execute(sql + " ORDER BY due LIMIT 1", params) as cursor:
+        row = await cursor.fetchone()
+    return CardStateRow(*row) if row else None
+
+
+async def count_due(conn: aiosqlite.Connection, guild_id: int, user_id: int, now: float) -> int:
+    async with conn.execute(
+        "SELECT count(*) FROM card_states WHERE guild_id = ? AND user_id = ? AND due <= ?",
+        (guild_id, user_id, now),
+    ) as cursor:
+        return (await cursor.fetchone())[0]
+
+
+async def introduced_on(conn: aiosqlite.Connection, guild_id: int, user_id: int, day: str) -> int:
+    async with conn.execute(
+        "SELECT count(*) FROM card_states"
+        " WHERE guild_id = ? AND user_id = ? AND introduced_day = ?",
+        (guild_id, user_id, day),
+    ) as cursor:
+        return (await cursor.fetchone())[0]
+
+
+async def put_state(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    user_id: int,
+    row: CardStateRow,
+    introduced_day: str,
+) -> None:
+    """Insert or update; ``introduced_day`` is kept from the card's first review."""
+    await conn.execute(
+        "INSERT INTO card_states (guild_id, user_id, card_id, lesson_id, fsrs, due,"
+        " introduced_day) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (guild_id, user_id, card_id) DO UPDATE SET"
+        " fsrs = excluded.fsrs, due = excluded.due",
+        (guild_id, user_id, row.card_id, row.lesson_id, row.fsrs, row.due, introduced_day),
+    )
+
+
+async def delete_state(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, card_id: str
+) -> None:
+    await conn.execute(
+        "DELETE FROM card_states WHERE guild_id = ? AND user_id = ? AND card_id = ?",
+        (guild_id, user_id, card_id),
+    )
+
+
+async def log_review(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    user_id: int,
+    card_id: str,
+    rating: int,
+    reviewed_at: float,
+    previous: CardStateRow | None,
+    points: int,
+) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO review_log (guild_id, user_id, card_id, rating, reviewed_at,"
+        " previous_fsrs, previous_due, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            guild_id,
+            user_id,
+            card_id,
+            rating,
+            reviewed_at,
+            previous.fsrs if previous else None,
+            previous.due if previous else None,
+            points,
+        ),
+    )
+    return cursor.lastrowid or 0
+
+
+async def last_review(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> ReviewRow | None:
+    async with conn.execute(
+        "SELECT id, card_id, rating, reviewed_at, previous_fsrs, previous_due, points"
+        " FROM review_log WHERE guild_id = ? AND user_id = ? ORDER BY id DESC LIMIT 1",
+        (guild_id, user_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return ReviewRow(*row) if row else None
+
+
+async def delete_review(conn: aiosqlite.Connection, review_id: int) -> None:
+    await conn.execute("DELETE FROM review_log WHERE id = ?", (review_id,))
+
+
+async def reviews_since(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, since: float
+) -> int:
+    async with conn.execute(
+        "SELECT count(*) FROM review_log WHERE guild_id = ? AND user_id = ? AND reviewed_at >= ?",
+        (guild_id, user_id, since),
+    ) as cursor:
+        return (await cursor.fetchone())[0]

@@ -1,0 +1,35 @@
+"""The ``guild_settings`` table: per-server choices a teacher makes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    guild_id: int
+    timezone: str = "UTC"
+    teacher_role_id: int | None = None
+    new_cards_per_day: int = 10
+
+
+_NAMES = [f.name for f in fields(GuildSettings)]
+
+
+async def get(conn: aiosqlite.Connection, guild_id: int, default_timezone: str) -> GuildSettings:
+    async with conn.execute(
+        f"SELECT {', '.join(_NAMES)} FROM guild_settings WHERE guild_id = ?", (guild_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return GuildSettings(*row) if row else GuildSettings(guild_id, timezone=default_timezone)
+
+
+async def put(conn: aiosqlite.Connection, settings: GuildSettings) -> None:
+    values = [getattr(settings, name) for name in _NAMES]
+    await conn.execute(
+        f"INSERT OR REPLACE INTO guild_settings ({', '.join(_NAMES)})"
+        f" VALUES ({', '.join('?' * len(_NAMES))})",
+        values,
+    )

@@ -1,0 +1,105 @@
+"""The schema, as an ordered list of migrations keyed by ``PRAGMA user_version``.
+
+Never edit a released migration: append a new one. Opening an older file applies the
+missing ones in place, each in its own transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "learners, flashcard state, review log, quiz answers, points",
+        """
+        CREATE TABLE learners (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            display_name TEXT NOT NULL DEFAULT '',
+            points INTEGER NOT NULL DEFAULT 0,
+            points_at REAL NOT NULL DEFAULT 0,
+            streak_current INTEGER NOT NULL DEFAULT 0,
+            streak_best INTEGER NOT NULL DEFAULT 0,
+            streak_freezes INTEGER NOT NULL DEFAULT 0,
+            last_active_day TEXT,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (guild_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX learners_rank ON learners (guild_id, points DESC, points_at, user_id);
+
+        CREATE TABLE card_states (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            card_id TEXT NOT NULL,
+            lesson_id TEXT NOT NULL,
+            fsrs TEXT NOT NULL,
+            due REAL NOT NULL,
+            introduced_day TEXT NOT NULL,
+            PRIMARY KEY (guild_id, user_id, card_id),
+            FOREIGN KEY (guild_id, user_id) REFERENCES learners ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX card_states_due ON card_states (guild_id, user_id, due);
+
+        CREATE TABLE review_log (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            card_id TEXT NOT NULL,
+            rating INTEGER NOT NULL,
+            reviewed_at REAL NOT NULL,
+            previous_fsrs TEXT,
+            previous_due REAL,
+            points INTEGER NOT NULL,
+            FOREIGN KEY (guild_id, user_id) REFERENCES learners ON DELETE CASCADE
+        );
+        CREATE INDEX review_log_user ON review_log (guild_id, user_id, id);
+
+        CREATE TABLE quiz_answers (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            question_id TEXT NOT NULL,
+            lesson_id TEXT NOT NULL,
+            correct INTEGER NOT NULL,
+            answered_at REAL NOT NULL,
+            points INTEGER NOT NULL,
+            source TEXT NOT NULL DEFAULT 'solo',
+            FOREIGN KEY (guild_id, user_id) REFERENCES learners ON DELETE CASCADE
+        );
+        CREATE INDEX quiz_answers_user ON quiz_answers (guild_id, user_id, question_id);
+
+        CREATE TABLE weekly_points (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            week TEXT NOT NULL,
+            points INTEGER NOT NULL DEFAULT 0,
+            points_at REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY (guild_id, week, user_id),
+            FOREIGN KEY (guild_id, user_id) REFERENCES learners ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX weekly_points_rank
+            ON weekly_points (guild_id, week, points DESC, points_at, user_id);
+        """,
+    ),
+    Migration(
+        2,
+        "guild settings (timezone, teacher role, new-card limit)",
+        """
+        CREATE TABLE guild_settings (
+            guild_id INTEGER PRIMARY KEY,
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            teacher_role_id INTEGER,
+            new_cards_per_day INTEGER NOT NULL DEFAULT 10
+        );
+        """,
+    ),
+)

@@ -1,0 +1,72 @@
+"""The ``quiz_answers`` table: every answer a learner gave, solo or in a class quiz."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class QuestionHistory:
+    """What a learner has done with one question so far."""
+
+    answered: int
+    correct: int
+    last_correct: bool
+    last_at: float
+
+
+@dataclass(frozen=True)
+class LessonAccuracy:
+    lesson_id: str
+    answered: int
+    correct: int
+
+
+async def record(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    user_id: int,
+    question_id: str,
+    lesson_id: str,
+    correct: bool,
+    answered_at: float,
+    points: int,
+    source: str,
+) -> None:
+    await conn.execute(
+        "INSERT INTO quiz_answers (guild_id, user_id, question_id, lesson_id, correct,"
+        " answered_at, points, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (guild_id, user_id, question_id, lesson_id, int(correct), answered_at, points, source),
+    )
+
+
+async def history(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int
+) -> dict[str, QuestionHistory]:
+    """Per question: counts and the outcome of the latest answer."""
+    async with conn.execute(
+        "SELECT question_id, count(*), sum(correct), max(answered_at),"
+        " (SELECT q2.correct FROM quiz_answers q2 WHERE q2.guild_id = q.guild_id"
+        "  AND q2.user_id = q.user_id AND q2.question_id = q.question_id"
+        "  ORDER BY q2.id DESC LIMIT 1)"
+        " FROM quiz_answers q WHERE guild_id = ? AND user_id = ? GROUP BY question_id",
+        (guild_id, user_id),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return {
+        qid: QuestionHistory(n, int(ok or 0), bool(last_ok), last_at)
+        for qid, n, ok, last_at, last_ok in rows
+    }
+
+
+async def accuracy_by_lesson(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int
+) -> list[LessonAccuracy]:
+    async with conn.execute(
+        "SELECT lesson_id, count(*), sum(correct) FROM quiz_answers"
+        " WHERE guild_id = ? AND user_id = ? GROUP BY lesson_id ORDER BY lesson_id",
+        (guild_id, user_id),
+    ) as cursor:
+        return [LessonAccuracy(*row) for row in await cursor.fetchall()]

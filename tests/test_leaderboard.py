@@ -1,0 +1,57 @@
+"""Leaderboards: all-time and this week, deterministic ties, your own rank."""
+
+from __future__ import annotations
+
+from bot.learning.context import Learner
+
+
+async def answer_right(tutor, who: Learner, times: int) -> None:
+    questions = tutor.quiz.pool()
+    for q in questions[:times]:
+        await tutor.quiz.answer(who, q.id, q.answer_index)
+
+
+async def test_top_ten_and_my_rank_outside_it(tutor, clock) -> None:
+    people = [Learner(1, 1000 + i, f"p{i}") for i in range(12)]
+    for i, who in enumerate(people):
+        await answer_right(tutor, who, 1 + i % 6)
+        clock.advance(seconds=1)
+    board = await tutor.progress.leaderboard(people[0], "all-time")
+    assert len(board.top) == 10
+    points = [row.points for row in board.top]
+    assert points == sorted(points, reverse=True)
+    # p0 ties with p6 (one right answer each) but got there first: 11th, not 12th.
+    assert board.me is not None and board.me.rank == 11 and board.me_outside_top
+
+
+async def test_ties_go_to_whoever_got_there_first(tutor, clock) -> None:
+    late, early = Learner(1, 1, "late"), Learner(1, 2, "early")
+    await answer_right(tutor, early, 1)
+    clock.advance(seconds=5)
+    await answer_right(tutor, late, 1)
+    board = await tutor.progress.leaderboard(late, "all-time")
+    assert [row.user_id for row in board.top] == [2, 1]
+    assert board.me is not None and board.me.rank == 2
+
+
+async def test_weekly_board_counts_only_this_week(tutor, clock) -> None:
+    old, new = Learner(1, 1, "old"), Learner(1, 2, "new")
+    await answer_right(tutor, old, 3)
+    clock.advance(days=7)
+    await answer_right(tutor, new, 1)
+    week = await tutor.progress.leaderboard(new, "week")
+    all_time = await tutor.progress.leaderboard(new, "all-time")
+    assert [row.user_id for row in week.top] == [2]
+    assert [row.user_id for row in all_time.top] == [1, 2]
+
+
+async def test_other_guilds_do_not_appear(tutor) -> None:
+    await answer_right(tutor, Learner(1, 1, "here"), 1)
+    await answer_right(tutor, Learner(2, 2, "elsewhere"), 1)
+    board = await tutor.progress.leaderboard(Learner(1, 1), "all-time")
+    assert [row.user_id for row in board.top] == [1]
+
+
+async def test_someone_without_points_has_no_rank(tutor) -> None:
+    board = await tutor.progress.leaderboard(Learner(1, 5, "new"), "week")
+    assert board.top == [] and board.me is None
