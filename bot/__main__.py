@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, load_settings
@@ -42,28 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_content_check)
 
     # Each feature owns its command line; they are imported only when used.
-    for name, module, help_text in DELEGATED:
-        sub = commands.add_parser(name, help=help_text, add_help=False)
-        sub.add_argument("rest", nargs=argparse.REMAINDER)
-        sub.set_defaults(handler=_delegate(module))
+    for name, _, help_text in DELEGATED:
+        commands.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 DELEGATED = [
+    ("console", "bot.console", "every feature in a terminal: console [--user NAME]"),
+    ("up", "bot.launcher", "what `make run` starts: the bot, or the console without a token"),
     ("sandbox", "bot.sandbox.cli", "the sandbox worker (`sandbox exec` runs one snippet)"),
 ]
 
 
-def _delegate(module_name: str):
-    def handler(args: argparse.Namespace) -> int:
-        import importlib
-
-        return importlib.import_module(module_name).main(args.rest)
-
-    return handler
+def _delegate(module_name: str) -> Callable[[list[str]], int]:
+    return importlib.import_module(module_name).main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Delegated commands parse their own options (argparse.REMAINDER drops leading flags).
+    if argv and argv[0] in {name for name, _, _ in DELEGATED}:
+        return _delegate(dict((n, m) for n, m, _ in DELEGATED)[argv[0]])(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

@@ -1,0 +1,48 @@
+"""Finding lessons by what people type: ids, titles, prefixes and typos."""
+
+from __future__ import annotations
+
+import difflib
+
+from bot.curriculum.models import Course, Lesson
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace("-", " ").replace("_", " ").split())
+
+
+def find_lesson(course: Course, query: str) -> Lesson | None:
+    """Exact id or title (any case, spaces or dashes), else a unique prefix match."""
+    wanted = _norm(query)
+    if not wanted:
+        return None
+    for lesson in course.lessons:
+        if wanted in (_norm(lesson.id), _norm(lesson.title)):
+            return lesson
+    prefixed = [lesson for lesson in course.lessons if _norm(lesson.id).startswith(wanted)]
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
+def suggest_lessons(course: Course, query: str, limit: int = 3) -> list[Lesson]:
+    """Lessons whose id or title looks like ``query`` (for "did you mean ...?")."""
+    names = {}
+    for lesson in course.lessons:
+        names[_norm(lesson.id)] = lesson
+        names[_norm(lesson.title)] = lesson
+    close = difflib.get_close_matches(_norm(query), list(names), n=limit * 2, cutoff=0.5)
+    contains = [n for n in names if _norm(query) and _norm(query) in n]
+    result: list[Lesson] = []
+    for name in [*contains, *close]:
+        if names[name] not in result:
+            result.append(names[name])
+    return result[:limit]
+
+
+def complete_lessons(course: Course, typed: str, limit: int = 25) -> list[Lesson]:
+    """Autocomplete: lessons whose id or title contains what was typed, in course order."""
+    wanted = _norm(typed)
+    return [
+        lesson
+        for lesson in course.lessons
+        if wanted in _norm(lesson.id) or wanted in _norm(lesson.title)
+    ][:limit]

@@ -1,0 +1,123 @@
+"""The console frontend, driven line by line as a script would drive it."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+from bot.console import Console, learner_for, parse
+from bot.storage import learners
+from tests.conftest import ROOT
+
+
+async def feed(lines: list[str]) -> AsyncIterator[str]:
+    for line in lines:
+        yield line + "\n"
+
+
+async def run_script(tutor, lines: list[str], user: str = "ada") -> str:
+    out = io.StringIO()
+    await Console(tutor, user, out).run(feed(lines))
+    return out.getvalue()
+
+
+REVIEW_FIVE = ["/flashcards review"] + ["1", "good"] * 3 + ["show answer", "Easy"] * 2 + ["stop"]
+QUIZ_THREE = ["/quiz", "A", "next question", "right", "1", "B", "stop"]
+
+
+def test_parse_reads_options_like_discords_chat_box() -> None:
+    call = parse("/lesson topic:coroutines level:basic")
+    assert (call.name, call.options) == ("lesson", {"topic": "coroutines", "level": "basic"})
+    assert parse("/flashcards review lesson:tasks").name == "flashcards review"
+    assert parse('/user "Ada Lovelace"').words == ("Ada Lovelace",)
+
+
+async def test_a_scripted_session_for_two_users_matches_the_database(tutor) -> None:
+    script = [
+        "/lessons",
+        "/lesson topic:alpha level:basic",
+        "detailed",
+        "key concepts",
+        *REVIEW_FIVE,
+        *QUIZ_THREE,
+        "/progress",
+        "/leaderboard period:all-time",
+        "/user bob",
+        *REVIEW_FIVE,
+        *QUIZ_THREE,
+        "/progress",
+        "/leaderboard period:all-time",
+    ]
+    out = await run_script(tutor, script)
+
+    assert "== Alpha (basic) ==" in out and "== Alpha (detailed) ==" in out
+    assert "- k: e" in out  # markdown bold is plain text when not a TTY
+    assert out.count("Session done: 5 reviewed (Good 3, Easy 2)") == 2
+    assert out.count("Correct!") == 4 and out.count("Not quite. The answer is: right") == 2
+
+    shown = [int(p) for p in re.findall(r"^Points: (\d+)", out, re.MULTILINE)]
+    async with tutor.ctx.db.transaction() as conn:
+        ada = await learners.get(conn, 0, learner_for("ada").user_id)
+        bob = await learners.get(conn, 0, learner_for("bob").user_id)
+        answers = await conn.execute_fetchall("SELECT count(*) FROM quiz_answers")
+        reviews = await conn.execute_fetchall("SELECT count(*) FROM review_log")
+    assert ada is not None and bob is not None
+    assert shown == [ada.points, bob.points]
+    assert (answers[0][0], reviews[0][0]) == (6, 10)
+    assert f"1. ada: {ada.points}" in out or f"1. bob: {bob.points}" in out
+
+
+async def test_unknown_topics_get_suggestions(tutor) -> None:
+    out = await run_script(tutor, ["/lesson topic:alpah"])
+    assert "No lesson 'alpah'. Did you mean alpha?" in out
+
+
+async def test_bad_options_get_one_line_and_nothing_crashes(tutor) -> None:
+    out = await run_script(
+        tutor,
+        [
+            "/lesson topic:alpha level:expert",
+            "/lesson topic:alpha colour:red",
+            "/leaderboard period:year",
+            "/quiz difficulty:impossible",
+            '/lesson topic:"alpha',
+            "/dance",
+            "/lesson topic:alpha",
+            "42",
+        ],
+    )
+    assert out.splitlines()[1:] == [
+        "level must be one of basic, medium, detailed.",
+        "/lesson has no option 'colour' (options: topic, level).",
+        "period must be week or all-time.",
+        "difficulty must be one of easy, medium, hard.",
+        "Could not read that command: No closing quotation.",
+        "Unknown command /dance. Type help for the list.",
+        *out.splitlines()[7:-1],
+        "Choose 1-7 or a label, or type a command.",
+    ]
+
+
+async def test_help_lists_every_command(tutor) -> None:
+    out = await run_script(tutor, ["help"])
+    for command in ("/lessons", "/lesson", "/flashcards review", "/quiz", "/progress", "/user"):
+        assert command in out
+
+
+def test_the_console_runs_from_the_command_line_with_piped_stdin(tmp_path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--user", "ada"],
+        input="/lessons\n/quit\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"TUTOR_DB": str(tmp_path / "t.sqlite3"), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "You are ada" in done.stdout and "Bye!" in done.stdout
+    assert "ada>" not in done.stdout  # no prompt when not a TTY
