@@ -1,0 +1,165 @@
+"""Class-wide quizzes: Kahoot scoring, first answer counts, timer driver, saved scores."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.learning.classquiz import (
+    ChannelBusy,
+    ClassQuiz,
+    ClassQuizzes,
+    Verdict,
+    drive,
+    kahoot_points,
+    streak_bonus,
+)
+from bot.storage import learners
+
+
+def make_quiz(tutor, n: int = 2, seconds: int = 20) -> ClassQuiz:
+    return ClassQuiz(1, 500, 9, tuple(tutor.quiz.pool()[:n]), seconds)
+
+
+def test_kahoot_rule_gives_1000_at_once_and_500_at_the_buzzer() -> None:
+    assert kahoot_points(0, 20) == 1000
+    assert kahoot_points(10, 20) == 750
+    assert kahoot_points(20, 20) == 500
+    assert kahoot_points(25, 20) == 500  # clamped
+
+
+def test_streak_bonus_grows_by_100_and_is_capped() -> None:
+    assert [streak_bonus(n) for n in range(1, 9)] == [0, 100, 200, 300, 400, 500, 500, 500]
+
+
+def test_first_answer_counts_and_later_clicks_are_refused(tutor, clock) -> None:
+    quiz = make_quiz(tutor)
+    quiz.open_next(clock.now)
+    right = quiz.current.answer_index
+    clock.advance(seconds=2)
+    verdict, answer = quiz.submit(7, "ada", 0, right, clock.now)
+    assert verdict is Verdict.accepted and answer is not None and answer.points == 950
+    again, first = quiz.submit(7, "ada", 0, 1 - right, clock.now)
+    assert again is Verdict.already_answered and first == answer
+
+
+def test_no_answers_after_time_up_or_for_another_question(tutor, clock) -> None:
+    quiz = make_quiz(tutor, seconds=10)
+    quiz.open_next(clock.now)
+    assert quiz.submit(1, "a", 1, 0, clock.now)[0] is Verdict.stale
+    assert quiz.submit(1, "a", 0, 9, clock.now)[0] is Verdict.bad_option
+    clock.advance(seconds=10.5)
+    assert quiz.submit(1, "a", 0, 0, clock.now)[0] is Verdict.closed
+    quiz.close()
+    assert quiz.submit(1, "a", 0, 0, clock.now)[0] is Verdict.closed
+
+
+def test_results_split_in_option_order_and_fastest_correct(tutor, clock) -> None:
+    quiz = make_quiz(tutor)
+    quiz.open_next(clock.now)
+    right = quiz.current.answer_index
+    for uid, (delay, option) in enumerate([(3, right), (1, right), (2, 1 - right)]):
+        quiz.submit(uid, f"p{uid}", 0, option, clock.now + timedelta(seconds=delay))
+    result = quiz.close()
+    assert result.split[right] == 2 and result.split[1 - right] == 1
+    assert [p.user_id for p, _ in result.fastest] == [1, 0]
+
+
+def test_unanswered_questions_count_as_full_time_in_the_podium(tutor, clock) -> None:
+    quiz = make_quiz(tutor, n=2, seconds=20)
+    for index in range(2):
+        quiz.open_next(clock.now)
+        right = quiz.current.answer_index
+        quiz.submit(1, "steady", index, right, clock.now + timedelta(seconds=5))
+        if index == 0:
+            quiz.submit(2, "once", index, right, clock.now + timedelta(seconds=5))
+        quiz.close()
+    steady, once = quiz.podium()
+    assert (steady.user_id, steady.total_time) == (1, 10)
+    assert (once.user_id, once.total_time) == (2, 25)
+    assert steady.points == 875 + 875 + 100  # second correct in a row: +100
+
+
+def test_fifty_students_clicking_in_the_same_second_each_count_once(tutor, clock) -> None:
+    quiz = make_quiz(tutor)
+    quiz.open_next(clock.now)
+    verdicts = [
+        quiz.submit(uid % 50, f"s{uid % 50}", 0, uid % 2, clock.now + timedelta(milliseconds=uid))
+        for uid in range(150)
+    ]
+    assert sum(v is Verdict.accepted for v, _ in verdicts) == 50
+    assert sum(v is Verdict.already_answered for v, _ in verdicts) == 100
+    assert quiz.close().answered == 50
+
+
+def test_one_class_quiz_per_channel(tutor) -> None:
+    running = ClassQuizzes()
+    running.start(make_quiz(tutor))
+    with pytest.raises(ChannelBusy):
+        running.start(make_quiz(tutor))
+    running.finish(500)
+    running.start(make_quiz(tutor))
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    async def question_opened(self, quiz, question) -> None:
+        self.events.append(("open", quiz.index))
+
+    async def tick(self, quiz, remaining) -> None:
+        self.events.append(("tick", remaining))
+
+    async def question_closed(self, quiz, result) -> None:
+        self.events.append(("closed", result.index, result.answered))
+
+    async def finished(self, quiz, podium, stopped) -> None:
+        self.events.append(("finished", [p.user_id for p in podium], stopped))
+
+
+async def test_the_driver_runs_every_question_and_saves_points(tutor, clock) -> None:
+    quiz = make_quiz(tutor, n=2, seconds=12)
+    recorder = Recorder()
+
+    async def sleep(seconds: float) -> None:
+        if quiz.is_open and seconds < 5:  # a student answers near the end
+            quiz.submit(7, "ada", quiz.index, quiz.current.answer_index, clock.now)
+        clock.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
+    await drive(quiz, recorder, tutor.ctx, sleep)
+    assert recorder.events == [
+        ("open", 0), ("tick", 7), ("tick", 2), ("closed", 0, 1),
+        ("open", 1), ("tick", 7), ("tick", 2), ("closed", 1, 1),
+        ("finished", [7], False),
+    ]  # fmt: skip
+    async with tutor.ctx.db.transaction() as conn:
+        ada = await learners.get(conn, 1, 7)
+        rows = await conn.execute_fetchall("SELECT source, points FROM quiz_answers")
+    assert ada is not None and ada.points >= quiz.players[7].points
+    assert [r[0] for r in rows] == ["class", "class"]
+    assert sum(r[1] for r in rows) == quiz.players[7].points
+
+
+async def test_stopping_closes_the_question_and_still_saves(tutor, clock) -> None:
+    quiz = make_quiz(tutor, n=3, seconds=30)
+    recorder = Recorder()
+    answered = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        quiz.submit(7, "ada", quiz.index, quiz.current.answer_index, clock.now)
+        answered.set()
+        await asyncio.Event().wait()  # the timer waits until the teacher stops
+
+    task = asyncio.create_task(drive(quiz, recorder, tutor.ctx, sleep))
+    await answered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert recorder.events == [("open", 0), ("closed", 0, 1), ("finished", [7], True)]
+    async with tutor.ctx.db.transaction() as conn:
+        rows = await conn.execute_fetchall("SELECT points FROM quiz_answers")
+    assert rows == [(1000,)]
