@@ -55,3 +55,16 @@ async def test_other_guilds_do_not_appear(tutor) -> None:
 async def test_someone_without_points_has_no_rank(tutor) -> None:
     board = await tutor.progress.leaderboard(Learner(1, 5, "new"), "week")
     assert board.top == [] and board.me is None
+
+
+async def test_progress_by_lesson_counts_cards_and_answers(tutor) -> None:
+    from bot.learning.flashcards import Grade
+
+    who = Learner(1, 1, "ada")
+    await tutor.flashcards.review(who, "beta-c1", Grade.good)
+    q = tutor.quiz.question("beta-q0")
+    await tutor.quiz.answer(who, q.id, q.answer_index)
+    rows = {row.lesson_id: row for row in await tutor.progress.by_lesson(who)}
+    assert (rows["beta"].cards_seen, rows["beta"].cards_total) == (1, 3)
+    assert (rows["beta"].answered, rows["beta"].correct) == (1, 1)
+    assert (rows["alpha"].cards_seen, rows["alpha"].answered) == (0, 0)

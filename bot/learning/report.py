@@ -31,6 +31,15 @@ class ProgressReport:
         return sum(a.correct for a in self.accuracy)
 
 
+@dataclass(frozen=True)
+class LessonProgress:
+    lesson_id: str
+    cards_seen: int
+    cards_total: int
+    answered: int
+    correct: int
+
+
 class Progress:
     def __init__(self, ctx: CoreContext) -> None:
         self._ctx = ctx
@@ -56,6 +65,27 @@ class Progress:
             accuracy=accuracy,
             rank=board.me,
         )
+
+    async def by_lesson(self, who: Learner) -> list[LessonProgress]:
+        """Per lesson, in course order: cards studied and quiz accuracy."""
+        async with self._ctx.activity(who) as act:
+            states = await cards.states(act.conn, who.guild_id, who.user_id)
+            accuracy = await quiz_answers.accuracy_by_lesson(act.conn, who.guild_id, who.user_id)
+        answered = {a.lesson_id: a for a in accuracy}
+        result = []
+        for lesson in self._ctx.course.lessons:
+            ids = {card.id for card in lesson.flashcards}
+            acc = answered.get(lesson.id)
+            result.append(
+                LessonProgress(
+                    lesson.id,
+                    len(ids & set(states)),
+                    len(ids),
+                    acc.answered if acc else 0,
+                    acc.correct if acc else 0,
+                )
+            )
+        return result
 
     async def leaderboard(self, who: Learner, period: str) -> Leaderboard:
         async with self._ctx.activity(who) as act:

@@ -102,4 +102,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        3,
+        "bot metadata (e.g. the hash of the last synced command tree)",
+        """
+        CREATE TABLE bot_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    ),
 )

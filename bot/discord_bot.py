@@ -1,0 +1,99 @@
+"""The discord.py client: cogs, persistent buttons, error handling, sync-on-change.
+
+It owns no data: the learning core (``Tutor``) and the sandbox client are opened by the
+runner and handed in, so tests can build the bot around a fresh core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.learning.classquiz import ClassQuizzes
+from bot.learning.tutor import Tutor
+from bot.storage import meta
+from bot.tasks import TaskKeeper
+from bot.views.replies import UserFacingError, report_error, send
+
+log = logging.getLogger("bot.discord")
+
+COGS = (
+    "bot.cogs.lessons",
+    "bot.cogs.flashcards",
+    "bot.cogs.quiz",
+    "bot.cogs.classquiz",
+    "bot.cogs.run",
+    "bot.cogs.progress",
+    "bot.cogs.admin",
+)
+SYNC_HASH_KEY = "command_tree_hash"
+
+
+class TutorBot(commands.Bot):
+    def __init__(self, settings: Settings, tutor: Tutor, sandbox: Any | None = None) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # not privileged: the guild cache, roles and channels
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            chunk_guilds_at_startup=False,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.tutor = tutor
+        self.sandbox = sandbox
+        self.background = TaskKeeper()
+        self.class_quizzes = ClassQuizzes()
+        self.tree.on_error = self._on_app_command_error
+
+    async def setup_hook(self) -> None:
+        for extension in COGS:
+            await self.load_extension(extension)
+        await self.sync_commands_if_changed()
+
+    def command_tree_hash(self) -> str:
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync slash commands only when their definitions changed (Discord rate-limits
+        command creation): the hash of the last synced tree is kept in the database."""
+        guild_id = self.settings.dev_guild_id
+        key = f"{SYNC_HASH_KEY}:{guild_id or 'global'}"
+        current = self.command_tree_hash()
+        async with self.tutor.ctx.db.transaction() as conn:
+            if await meta.get(conn, key) == current:
+                log.info("slash commands unchanged; not syncing")
+                return False
+        guild = discord.Object(guild_id) if guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        async with self.tutor.ctx.db.transaction() as conn:
+            await meta.put(conn, key, current)
+        log.info("synced %d slash commands (%s)", len(synced), guild_id or "global")
+        return True
+
+    async def _on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        original = getattr(error, "original", error)
+        if isinstance(error, app_commands.CheckFailure) and not isinstance(
+            original, UserFacingError
+        ):
+            await send(interaction, content=str(error) or "You cannot use this.", ephemeral=True)
+            return
+        await report_error(interaction, original)
+
+    async def close(self) -> None:
+        """Stop background work first (class quizzes save their results), then disconnect."""
+        await self.background.close()
+        await super().close()

@@ -1,0 +1,83 @@
+"""``python -m bot run``: connect to Discord (or the endpoints named in the config).
+
+Opens the course, the database and the sandbox client once, runs the bot until
+SIGINT/SIGTERM, then closes everything in reverse order and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+import discord
+import yarl
+
+from bot.clock import system_clock
+from bot.config import Settings, load_settings
+from bot.curriculum import ContentError, load_course
+from bot.learning.tutor import Tutor
+from bot.storage import StorageError
+
+log = logging.getLogger("bot")
+
+
+def point_discord_py_at(settings: Settings) -> None:
+    """Honour DISCORD_API_BASE / DISCORD_GATEWAY_URL (a local stand-in in tests)."""
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+async def open_sandbox_client(settings: Settings):
+    try:
+        from bot.sandbox.client import SandboxClient
+    except ImportError:
+        return None
+    client = SandboxClient(settings.effective_sandbox_url)
+    await client.__aenter__()
+    return client
+
+
+async def run_bot(settings: Settings) -> int:
+    from bot.discord_bot import TutorBot
+
+    if not settings.discord_token:
+        print("DISCORD_TOKEN is not set; see README (Deploy).", file=sys.stderr)
+        return 2
+    try:
+        course = await asyncio.to_thread(load_course, settings.content_dir)
+        tutor = await Tutor.open(settings.db_path, course, system_clock, settings.default_timezone)
+    except (ContentError, StorageError) as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
+    point_discord_py_at(settings)
+    sandbox = await open_sandbox_client(settings)
+    bot = TutorBot(settings, tutor, sandbox)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: bot.background.spawn(bot.close(), name="close"))
+    try:
+        async with bot:
+            await bot.start(settings.discord_token)
+    except discord.LoginFailure as exc:
+        print(f"Discord refused the token: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if sandbox is not None:
+            await sandbox.__aexit__(None, None, None)
+        await tutor.close()
+    log.info("stopped cleanly")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
+    )
+    return asyncio.run(run_bot(settings))

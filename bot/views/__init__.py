@@ -1,0 +1,1 @@
+"""discord.ui pieces: embeds, persistent buttons (custom ids carry their state), modals."""
