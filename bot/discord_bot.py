@@ -6,9 +6,11 @@ runner and handed in, so tests can build the bot around a fresh core.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import time
 from typing import Any
 
 import discord
@@ -20,6 +22,7 @@ from bot.learning.classquiz import ClassQuizzes
 from bot.learning.tutor import Tutor
 from bot.storage import meta
 from bot.tasks import TaskKeeper
+from bot.views.actions import ActionButton
 from bot.views.replies import UserFacingError, report_error, send
 
 log = logging.getLogger("bot.discord")
@@ -34,6 +37,8 @@ COGS = (
     "bot.cogs.admin",
 )
 SYNC_HASH_KEY = "command_tree_hash"
+SANDBOX_CHECK_EVERY_S = 30.0
+SANDBOX_CHECK_TIMEOUT_S = 0.5
 
 
 class TutorBot(commands.Bot):
@@ -53,11 +58,30 @@ class TutorBot(commands.Bot):
         self.background = TaskKeeper()
         self.class_quizzes = ClassQuizzes()
         self.tree.on_error = self._on_app_command_error
+        self._sandbox_up = False
+        self._sandbox_checked_at = -SANDBOX_CHECK_EVERY_S
 
     async def setup_hook(self) -> None:
         for extension in COGS:
             await self.load_extension(extension)
+        self.add_dynamic_items(ActionButton)
         await self.sync_commands_if_changed()
+
+    async def sandbox_is_up(self) -> bool:
+        """Whether /run and "Run it" can work now (health checked at most every 30 s)."""
+        if self.sandbox is None:
+            return False
+        now = time.monotonic()
+        if now - self._sandbox_checked_at > SANDBOX_CHECK_EVERY_S:
+            self._sandbox_checked_at = now
+            try:
+                async with asyncio.timeout(SANDBOX_CHECK_TIMEOUT_S):
+                    await self.sandbox.health()
+                self._sandbox_up = True
+            except Exception:
+                log.warning("sandbox worker is not answering; /run is unavailable")
+                self._sandbox_up = False
+        return self._sandbox_up
 
     def command_tree_hash(self) -> str:
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]

@@ -73,7 +73,7 @@ class Flashcards:
         self._ctx = ctx
         self._scheduler = scheduler or Scheduler()
 
-    def _card(self, card_id: str) -> Flashcard:
+    def card(self, card_id: str) -> Flashcard:
         for card in self._ctx.course.flashcards:
             if card.id == card_id:
                 return card
@@ -109,7 +109,7 @@ class Flashcards:
         return settings.new_cards_per_day - introduced
 
     async def review(self, who: Learner, card_id: str, grade: Grade) -> ReviewOutcome:
-        card = self._card(card_id)
+        card = self.card(card_id)
         async with self._ctx.activity(who) as act:
             previous = await cards.state(act.conn, who.guild_id, who.user_id, card_id)
             state = (
@@ -159,7 +159,7 @@ class Flashcards:
                 act.conn, who.guild_id, who.user_id, -last.points, week, act.now.timestamp()
             )
         try:
-            return self._card(last.card_id)
+            return self.card(last.card_id)
         except UnknownCard:
             return None
 

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.curriculum.models import Course
 from bot.learning.context import CoreContext, CourseHolder
 from bot.learning.flashcards import Flashcards
+from bot.learning.guilds import Guilds
 from bot.learning.quiz import Quiz
 from bot.learning.report import Progress
 from bot.storage import Database
@@ -23,6 +24,7 @@ class Tutor:
     flashcards: Flashcards
     quiz: Quiz
     progress: Progress
+    guilds: Guilds
 
     @classmethod
     async def open(
@@ -36,7 +38,7 @@ class Tutor:
     ) -> Tutor:
         db = await Database.open(db_path)
         ctx = CoreContext(db, CourseHolder(course), clock, default_timezone)
-        return cls(ctx, Flashcards(ctx, scheduler), Quiz(ctx, rng), Progress(ctx))
+        return cls(ctx, Flashcards(ctx, scheduler), Quiz(ctx, rng), Progress(ctx), Guilds(ctx))
 
     @property
     def course(self) -> Course:

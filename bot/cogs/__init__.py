@@ -1,0 +1,1 @@
+"""discord.py extensions, one per feature; thin: they translate and call the core."""

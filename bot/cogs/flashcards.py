@@ -1,0 +1,41 @@
+"""/flashcards review and /flashcards stats."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cogs.lessons import lesson_autocomplete, resolve_lesson
+from bot.views.context import learner_of, tutor_bot
+from bot.views.embeds import COLOUR
+from bot.views.flashcards import start_review
+
+
+class Flashcards(commands.GroupCog, group_name="flashcards"):
+    """Spaced repetition: the cards you are about to forget, first."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="review", description="Review your due flashcards (private)")
+    @app_commands.describe(lesson="Only cards of this lesson")
+    @app_commands.autocomplete(lesson=lesson_autocomplete)
+    async def review(self, interaction: discord.Interaction, lesson: str | None = None) -> None:
+        lesson_id = resolve_lesson(interaction, lesson).id if lesson else ""
+        await start_review(interaction, lesson_id)
+
+    @app_commands.command(name="stats", description="Your flashcard numbers")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        stats = await tutor_bot(interaction).tutor.flashcards.stats(learner_of(interaction))
+        embed = discord.Embed(title="Your flashcards", colour=COLOUR)
+        embed.add_field(name="Studied", value=str(stats.seen))
+        embed.add_field(name="Not seen yet", value=str(stats.unseen))
+        embed.add_field(name="Due now", value=str(stats.due_now))
+        embed.add_field(name="New left today", value=str(stats.new_left_today))
+        embed.add_field(name="Reviewed today", value=str(stats.reviewed_today))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Flashcards(bot))
