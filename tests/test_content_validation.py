@@ -200,3 +200,16 @@ def test_cli_prints_problems_and_exits_one(tmp_path: Path, capsys, monkeypatch) 
 
 def test_the_repository_course_is_valid(course) -> None:
     assert len(course.lessons) >= 10
+
+
+def test_a_question_too_big_for_one_embed_in_total(tmp_path: Path) -> None:
+    long = "y" * 1000
+    options = ", ".join(f"{c}{long}" for c in "abcde")
+    broken = (
+        LESSON.replace("    options: [one, two]", f"    options: [{options}]")
+        .replace("    answer: one", f"    answer: a{long}")
+        .replace("    prompt: Which?", "    prompt: Which?\n    code: " + "z" * 2000)
+    )
+    root = write_course(tmp_path, broken)
+    (problem,) = problems_of(root)
+    assert problem.startswith(f"{root}/lessons/alpha.yaml:24: question totals 7")

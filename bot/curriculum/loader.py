@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.curriculum import limits
 from bot.curriculum.models import Course, CourseIndex, Lesson, QuestionKind
 from bot.curriculum.yamlpos import Located, PathKey, parse
 
@@ -76,6 +77,7 @@ def load_course(folder: Path) -> Course:
         if lesson.id in lessons:
             problems.append(source.problem(("id",), f"duplicate lesson id {lesson.id!r}"))
             continue
+        problems.extend(_check_embed_totals(lesson, source))
         lessons[lesson.id] = (_with_lesson_ids(lesson), source)
 
     problems.extend(_check_unique_items(lessons.values(), "flashcards"))
@@ -153,6 +155,39 @@ def _check_questions(source: _Source) -> Iterable[Problem]:
                 yield source.problem((*at, "options"), "options must be distinct")
         if question.get("kind") == QuestionKind.predict_output and "code" not in question:
             yield source.problem(at, "a predict_output question needs 'code'")
+
+
+# Room kept for what the bot adds around content (headings, verdicts, fences, footers).
+EMBED_OVERHEAD = 300
+
+
+def _check_embed_totals(lesson: Lesson, source: _Source) -> Iterable[Problem]:
+    """Each rendered embed must stay within Discord's 6000-character total."""
+    budget = limits.EMBED_TOTAL - EMBED_OVERHEAD
+    concepts = len(lesson.title) + sum(
+        len(c.name) + len(c.explanation) for c in lesson.key_concepts
+    )
+    if concepts > budget:
+        yield source.problem(
+            ("key_concepts",),
+            f"key concepts total {concepts} characters; one Discord embed holds {budget}",
+        )
+    for i, ex in enumerate(lesson.examples):
+        size = (
+            len(lesson.title) + len(ex.title) + len(ex.code) + len(ex.output) + len(ex.explanation)
+        )
+        if size > budget:
+            yield source.problem(
+                ("examples", i),
+                f"example totals {size} characters; one Discord embed holds {budget}",
+            )
+    for i, q in enumerate(lesson.questions):
+        size = len(q.prompt) + len(q.code or "") + sum(map(len, q.options)) + len(q.explanation)
+        if size > budget:
+            yield source.problem(
+                ("questions", i),
+                f"question totals {size} characters; one Discord embed holds {budget}",
+            )
 
 
 def _with_lesson_ids(lesson: Lesson) -> Lesson:
