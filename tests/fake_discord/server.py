@@ -1,0 +1,394 @@
+"""FakeDiscord: the server's lifecycle, the clients started on it, and the fake users' hands."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Self
+
+import discord
+import yarl
+from aiohttp import web
+from discord import InteractionResponseType, InteractionType
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from .commands import OptionValue, command_data, modal_submit_components
+from .gateway import Gateway
+from .models import FakeChannel, FakeGuild, FakeMember, FakeMessage, FakeUser
+from .rest import API_PREFIX, RestApi
+from .state import Failure, FakeInteraction, RestCall, World, route_matches
+
+RESUMABLE_CLOSE = 4000
+STOP_TIMEOUT = 5.0
+
+
+class FakeDiscord:
+    """A local Discord (REST + gateway on 127.0.0.1) for a real discord.py client.
+
+    Use it like aiohttp's test server::
+
+        async with FakeDiscord() as fake:
+            with point_discord_py_at(fake):
+                await fake.start_client(bot)
+                ix = await fake.slash("lesson", {"topic": "tasks"}, user=fake.guild.student)
+                reply = await ix.response()
+
+    `click_delay` is how long after a message last changed a click may arrive: discord.py
+    registers a View only once the HTTP response that created it has returned.
+    `ack_deadline` is Discord's 3 s to acknowledge an interaction. `wait_timeout` bounds
+    every wait for the bot (client start, responses, messages).
+    """
+
+    def __init__(
+        self,
+        *,
+        guild: FakeGuild | None = None,
+        token: str = "fake-discord-token",
+        ack_deadline: float = 3.0,
+        click_delay: float = 0.15,
+        rate_limit: int = 50,
+        rate_window: float = 1.0,
+        privileged_intents: bool = False,
+        wait_timeout: float = 3.0,
+    ) -> None:
+        self.world = World(
+            guild or FakeGuild(), token=token, ack_deadline=ack_deadline, wait_timeout=wait_timeout
+        )
+        self.gateway = Gateway(self.world, privileged_intents=privileged_intents)
+        self._rest = RestApi(self.world, rate_limit=rate_limit, rate_window=rate_window)
+        self._click_delay = click_delay
+        self._runner: web.AppRunner | None = None
+        self._clients: dict[discord.Client, asyncio.Task[None]] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen on an ephemeral port of 127.0.0.1 (never anything but loopback)."""
+        app = web.Application()
+        app.router.add_get("/gateway", self.gateway.handle)
+        app.add_subapp(API_PREFIX, self._rest.app())
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        port = runner.addresses[0][1]
+        self.world.base_url = f"http://127.0.0.1:{port}"
+        self.world.gateway_url = f"ws://127.0.0.1:{port}/gateway"
+        self._runner = runner
+
+    async def close(self) -> None:
+        """Stop the clients started here, then the server; re-raise a client's failure."""
+        stops = [self.stop_client(c) for c in list(self._clients)]
+        results = await asyncio.gather(*stops, return_exceptions=True)
+        await self.gateway.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if errors := [r for r in results if isinstance(r, BaseException)]:
+            raise errors[0]
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- where things are ----------------------------------------------------------------
+
+    @property
+    def api_base(self) -> str:
+        return self.world.base_url + API_PREFIX
+
+    @property
+    def gateway_url(self) -> str:
+        return self.world.gateway_url
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The variables that point `python -m bot run` at this fake."""
+        return {"DISCORD_API_BASE": self.api_base, "DISCORD_GATEWAY_URL": self.gateway_url}
+
+    @property
+    def token(self) -> str:
+        return self.world.token
+
+    @property
+    def guild(self) -> FakeGuild:
+        return self.world.guild
+
+    @property
+    def bot_user(self) -> FakeUser:
+        return self.world.bot
+
+    @property
+    def calls(self) -> list[RestCall]:
+        return self.world.calls
+
+    # -- clients -------------------------------------------------------------------------
+
+    async def start_client(self, client: discord.Client, *, wait_ready: bool = False) -> None:
+        """Log `client` in and connect it; return once it has the guild (GUILD_CREATE).
+
+        Interactions work from then on. `wait_ready=True` also waits for on_ready, which
+        discord.py fires `guild_ready_timeout` (default 2 s) after the last GUILD_CREATE.
+        The client is stopped at `stop_client` or when the fake closes.
+        """
+        if Route.BASE != self.api_base or DiscordWebSocket.DEFAULT_GATEWAY != yarl.URL(
+            self.gateway_url
+        ):
+            raise RuntimeError("discord.py points elsewhere: use `with point_discord_py_at(fake):`")
+        try:
+            await client.login(self.token)
+            guild_created = asyncio.ensure_future(
+                client.wait_for(
+                    "socket_event_type",
+                    check=lambda event: event == "GUILD_CREATE",
+                    timeout=self.world.wait_timeout,
+                )
+            )
+            task = asyncio.create_task(client.connect(), name=f"fake-discord-client-{client.user}")
+            self._clients[client] = task
+            done, _ = await asyncio.wait({guild_created, task}, return_when=asyncio.FIRST_COMPLETED)
+            if guild_created not in done:
+                guild_created.cancel()
+                await task
+                raise RuntimeError(f"{client!r} stopped before it connected")
+            await guild_created
+            if wait_ready:
+                await asyncio.wait_for(client.wait_until_ready(), self.world.wait_timeout)
+        except BaseException:
+            await self._shutdown(client, reraise=False)
+            raise
+
+    async def stop_client(self, client: discord.Client) -> None:
+        """Close `client` and await its connection task (cancelled if it hangs)."""
+        await self._shutdown(client, reraise=True)
+
+    async def _shutdown(self, client: discord.Client, *, reraise: bool) -> None:
+        task = self._clients.pop(client, None)
+        await client.close()
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(task, STOP_TIMEOUT)
+        except Exception:
+            if reraise:
+                raise
+
+    async def disconnect_clients(self) -> None:
+        """Drop every gateway connection as a network blip would; clients RESUME."""
+        await self.gateway.close(code=RESUMABLE_CLOSE)
+
+    # -- what fake users do --------------------------------------------------------------
+
+    async def slash(
+        self,
+        command: str,
+        options: Mapping[str, OptionValue] | None = None,
+        *,
+        user: FakeMember,
+        channel: FakeChannel | None = None,
+    ) -> FakeInteraction:
+        """Invoke `/command` ("flashcards review" for subcommands) as `user` would."""
+        name, *path = command.split()
+        data = command_data(self._command(name), path, options or {}, self.guild)
+        return await self._send(
+            InteractionType.application_command,
+            data,
+            label=f"/{command}",
+            user=user,
+            channel=channel,
+        )
+
+    async def autocomplete(
+        self,
+        command: str,
+        *,
+        focused: str,
+        value: str,
+        options: Mapping[str, OptionValue] | None = None,
+        user: FakeMember,
+        channel: FakeChannel | None = None,
+    ) -> FakeInteraction:
+        """Type `value` into option `focused`; `(await ix.response()).choices` has the answer."""
+        name, *path = command.split()
+        typed = {**(options or {}), focused: value}
+        data = command_data(self._command(name), path, typed, self.guild, focused=focused)
+        label = f"autocomplete /{command} {focused}={value!r}"
+        return await self._send(
+            InteractionType.autocomplete, data, label=label, user=user, channel=channel
+        )
+
+    async def click(
+        self,
+        message: FakeMessage,
+        custom_id: str,
+        *,
+        user: FakeMember,
+        values: Sequence[str] = (),
+    ) -> FakeInteraction:
+        """Press a button (or pick `values` in a select) on `message`, as it is now."""
+        component = message.component(custom_id)
+        if component is None:
+            raise LookupError(
+                f"message {message.id} has no {custom_id!r}; it has {message.custom_ids}"
+            )
+        if component.get("disabled"):
+            raise ValueError(f"{custom_id!r} on message {message.id} is disabled")
+        await asyncio.sleep(max(0.0, message.updated_at + self._click_delay - time.monotonic()))
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component["type"]}
+        if component["type"] != discord.ComponentType.button.value:
+            data["values"] = list(values)
+        return await self._send(
+            InteractionType.component,
+            data,
+            label=f"click {custom_id!r}",
+            user=user,
+            channel=self.world.channel(message.channel_id),
+            source=message,
+        )
+
+    async def submit_modal(
+        self, custom_id: str, values: Mapping[str, str | list[str]], *, user: FakeMember
+    ) -> FakeInteraction:
+        """Fill in and submit the modal `custom_id` that the bot last showed to `user`."""
+        shown = [
+            ix
+            for ix in self.world.interactions.values()
+            if ix.user is user
+            and ix.callback is not None
+            and ix.callback.type is InteractionResponseType.modal
+            and ix.callback.data.get("custom_id") == custom_id
+        ]
+        if not shown:
+            raise LookupError(f"no modal {custom_id!r} was shown to {user.name}")
+        opener = shown[-1]
+        assert opener.callback is not None
+        data = {
+            "custom_id": custom_id,
+            "components": modal_submit_components(opener.callback.data, values),
+        }
+        return await self._send(
+            InteractionType.modal_submit,
+            data,
+            label=f"modal {custom_id!r}",
+            user=user,
+            channel=opener.channel,
+            source=opener.source,
+        )
+
+    def _command(self, name: str) -> Mapping[str, Any]:
+        """The synced slash command: guild commands shadow global ones, as in Discord."""
+        for scope in (self.guild.id, None):
+            for command in self.world.commands.get(scope, []):
+                if command["name"] == name and command["type"] == 1:
+                    return command
+        synced = sorted(c["name"] for commands in self.world.commands.values() for c in commands)
+        raise LookupError(
+            f"/{name} was never synced (synced: {synced}); Discord would not offer it"
+        )
+
+    async def _send(
+        self,
+        type: InteractionType,
+        data: Mapping[str, Any],
+        *,
+        label: str,
+        user: FakeMember,
+        channel: FakeChannel | None,
+        source: FakeMessage | None = None,
+    ) -> FakeInteraction:
+        ix = self.world.new_interaction(
+            type,
+            data,
+            label=label,
+            user=user,
+            channel=channel or self.guild.text_channel,
+            source=source,
+        )
+        await self.gateway.dispatch("INTERACTION_CREATE", ix.payload)
+        return ix
+
+    # -- what the bot did ----------------------------------------------------------------
+
+    def synced_commands(self, guild: FakeGuild | None = None) -> list[dict[str, Any]]:
+        """Commands as last synced: global ones, or those of `guild`."""
+        return self.world.commands.get(guild.id if guild else None, [])
+
+    def calls_to(self, method: str, path: str) -> list[RestCall]:
+        """Recorded REST calls; `path` is a glob on the path after /api/v10, `method` may be "*"."""
+        return [c for c in self.calls if route_matches(method, path, c.method, c.path)]
+
+    def dm_channel(self, user: FakeMember | FakeUser) -> FakeChannel:
+        return self.world.dm_channel(user.user if isinstance(user, FakeMember) else user)
+
+    def messages(self, channel: FakeChannel) -> list[FakeMessage]:
+        """Messages in `channel`, oldest first (deleted ones left out)."""
+        return [
+            m for m in self.world.messages.values() if m.channel_id == channel.id and not m.deleted
+        ]
+
+    async def wait_for_message(
+        self,
+        channel: FakeChannel,
+        predicate: Callable[[FakeMessage], bool] = lambda message: True,
+    ) -> FakeMessage:
+        """The newest message in `channel` matching `predicate`, now or after a later change."""
+
+        def check() -> FakeMessage | None:
+            return next((m for m in reversed(self.messages(channel)) if predicate(m)), None)
+
+        return await self.world.wait_for(check, f"a message in #{channel.name}")
+
+    # -- failure injection ---------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        code: int = 0,
+        message: str = "injected failure",
+        times: int | None = None,
+    ) -> Failure:
+        """Make matching REST calls fail (`path` is a glob after /api/v10, method may be "*").
+
+        Remove it with `fake.world.failures.remove(failure)`, or pass `times`.
+        """
+        failure = Failure(method, path, status, code, message, times)
+        self.world.failures.append(failure)
+        return failure
+
+    def fail_channel(self, channel: FakeChannel, status: int = 403) -> Failure:
+        """Every request about `channel` fails: 403 Missing Access or 404 Unknown Channel."""
+        code, message = (50001, "Missing Access") if status == 403 else (10003, "Unknown Channel")
+        return self.fail("*", f"/channels/{channel.id}*", status, code=code, message=message)
+
+    def block_dms(self, user: FakeMember | FakeUser) -> None:
+        """DMs to `user` fail with 403 code 50007, as when they closed DMs or blocked the bot."""
+        self.world.dm_blocked.add(user.id)
+
+
+@contextmanager
+def point_discord_py_at(fake: FakeDiscord) -> Iterator[None]:
+    """Send discord.py's REST, webhooks and gateway to `fake`; restore the originals after.
+
+    The same two overrides the bot makes from DISCORD_API_BASE and DISCORD_GATEWAY_URL.
+    """
+    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    Route.BASE = fake.api_base
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
+    try:
+        yield
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
