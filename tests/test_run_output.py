@@ -42,6 +42,7 @@ def test_mentions_and_code_fences_are_neutralised() -> None:
 
 def test_limits_are_named() -> None:
     assert render_run(Result(timed_out=True, exit_code=None)).content.startswith("⏱")
-    assert render_run(Result(memory_exceeded=True, exit_code=-9)).content.startswith("💥")
+    assert render_run(Result(memory_exceeded=True, exit_code=None)).content.startswith("💥")
+    assert "killed by signal 11" in render_run(Result(exit_code=139)).content
     assert render_run(Result(exit_code=1, stderr="Traceback")).content.startswith("❌ exit 1")
     assert "first 64 KiB" in render_run(Result(output_truncated=True)).content

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from bot.curriculum import limits
 
+SIGNAL_BASE = 128  # exit status 128+N means "killed by signal N", as in a shell
 SHOWN_OUTPUT = 1500  # leaves room for the header and notes inside 2000 characters
 
 
@@ -45,8 +46,10 @@ def status_line(result: RunResultLike) -> str:
         status = "💥 stopped: memory limit"
     elif result.exit_code == 0:
         status = "✅ exit 0"
-    elif result.exit_code is None or result.exit_code < 0:
-        status = f"⚠️ killed by signal {-(result.exit_code or 0)}"
+    elif result.exit_code is None:
+        status = "⚠️ stopped by the sandbox"
+    elif result.exit_code > SIGNAL_BASE:
+        status = f"⚠️ killed by signal {result.exit_code - SIGNAL_BASE}"
     else:
         status = f"❌ exit {result.exit_code}"
     memory = result.peak_memory_kb / 1024
