@@ -24,6 +24,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _log = logging.getLogger(__name__)
 _MAJOR_PARAMETERS = ("channel_id", "guild_id", "token")
 _TRUE = ("1", "true", "True")
+PAYLOAD: web.RequestKey[Any] = web.RequestKey("payload")
+UPLOADS: web.RequestKey[tuple[Upload, ...]] = web.RequestKey("uploads")
 
 
 def json_response(
@@ -147,7 +149,7 @@ class RestApi:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path.removeprefix(API_PREFIX)
         payload, uploads = await _read_body(request)
-        request["payload"], request["uploads"] = payload, uploads
+        request[PAYLOAD], request[UPLOADS] = payload, uploads
         try:
             response = await self._respond(request, handler, path)
         except DiscordError as error:
@@ -255,7 +257,7 @@ class RestApi:
         scope = self._scope(request)
         ids = {(c["name"], c["type"]): c["id"] for c in self._world.commands.get(scope, [])}
         commands = []
-        for body in request["payload"] or []:
+        for body in request[PAYLOAD] or []:
             kind = body.get("type", 1)
             command = {
                 **body,
@@ -278,9 +280,9 @@ class RestApi:
         ix = self._world.interaction(
             _snowflake(request, "interaction_id"), request.match_info["token"]
         )
-        body = request["payload"] or {}
+        body = request[PAYLOAD] or {}
         callback = self._world.acknowledge(
-            ix, int(body.get("type", 0)), body.get("data") or {}, request["uploads"]
+            ix, int(body.get("type", 0)), body.get("data") or {}, request[UPLOADS]
         )
         if request.query.get("with_response") not in _TRUE:
             return web.Response(status=204)
@@ -297,7 +299,7 @@ class RestApi:
         ix = self._world.interaction_by_token(
             _snowflake(request, "application_id"), request.match_info["token"]
         )
-        message = self._world.followup(ix, request["payload"] or {}, request["uploads"])
+        message = self._world.followup(ix, request[PAYLOAD] or {}, request[UPLOADS])
         if request.query.get("wait") in _TRUE:
             return json_response(message.to_payload())
         return web.Response(status=204)
@@ -317,7 +319,7 @@ class RestApi:
             message.deleted = True
             return web.Response(status=204)
         if request.method == "PATCH":
-            self._world.edit_message(message, request["payload"] or {}, request["uploads"])
+            self._world.edit_message(message, request[PAYLOAD] or {}, request[UPLOADS])
         return json_response(message.to_payload())
 
     async def get_channel(self, request: web.Request) -> web.StreamResponse:
@@ -325,7 +327,7 @@ class RestApi:
 
     async def create_message(self, request: web.Request) -> web.StreamResponse:
         channel = self._world.channel(_snowflake(request, "channel_id"))
-        message = self._world.create_message(channel, request["payload"] or {}, request["uploads"])
+        message = self._world.create_message(channel, request[PAYLOAD] or {}, request[UPLOADS])
         return json_response(message.to_payload())
 
     async def channel_message(self, request: web.Request) -> web.StreamResponse:
@@ -335,7 +337,7 @@ class RestApi:
         return self._message_method(request, message)
 
     async def create_dm(self, request: web.Request) -> web.StreamResponse:
-        recipient = (request["payload"] or {}).get("recipient_id")
+        recipient = (request[PAYLOAD] or {}).get("recipient_id")
         try:
             user = self._world.user(int(recipient))
         except (TypeError, ValueError, DiscordError):
