@@ -43,6 +43,20 @@ class Counter(discord.ui.View):
         self.count += 1
         await interaction.response.edit_message(content=f"count: {self.count}", view=self)
 
+    @discord.ui.button(label="reset", custom_id="counter:reset")
+    async def reset(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.count = 0
+        await interaction.response.defer()
+        await interaction.edit_original_response(content="count: 0", view=self)
+
+
+class Quiz(discord.ui.View):
+    @discord.ui.select(
+        custom_id="quiz:answer", options=[discord.SelectOption(label=x) for x in ("a", "b", "c")]
+    )
+    async def answer(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+        await interaction.response.send_message(f"you picked {select.values[0]}", ephemeral=True)
+
 
 class Panel(discord.ui.View):
     """Persistent: no timeout and a fixed custom_id, so any bot instance can answer it."""
@@ -109,6 +123,18 @@ class Tutor(commands.Cog):
     @app_commands.command(description="A click counter")
     async def counter(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message("count: 0", view=Counter())
+
+    @app_commands.command(description="A one-question quiz")
+    async def quiz(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("Which one?", view=Quiz())
+
+    @app_commands.command(description="Reply, drop a note, then amend the reply")
+    async def tidy(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("working")
+        note = await interaction.followup.send("temporary", wait=True)
+        await note.delete()
+        original = await interaction.original_response()
+        await interaction.edit_original_response(content=f"{original.content} - done")
 
     @app_commands.command(description="A panel that outlives restarts")
     async def panel(self, interaction: discord.Interaction) -> None:
@@ -178,6 +204,8 @@ async def test_tree_sync_is_recorded_once(fake_discord: FakeDiscord, bot: TutorB
         "slow",
         "late",
         "counter",
+        "quiz",
+        "tidy",
         "panel",
         "feedback",
     }
@@ -247,6 +275,26 @@ async def test_button_click_edits_the_message(fake_discord: FakeDiscord, bot: Tu
     assert [old["content"] for old in message.history] == ["count: 0"]
     with pytest.raises(LookupError, match="counter:dec"):
         await fake_discord.click(message, "counter:dec", user=student)
+
+    reset = await fake_discord.click(message, "counter:reset", user=student)
+    assert (await reset.response()).type is Reply.deferred_message_update
+    assert (await reset.original(lambda m: m.content == "count: 0")) is message
+
+
+async def test_select_menu_values(fake_discord: FakeDiscord, bot: TutorBot) -> None:
+    student = fake_discord.guild.student
+    question = await (await fake_discord.slash("quiz", user=student)).original()
+    pick = await fake_discord.click(question, "quiz:answer", user=student, values=["b"])
+    assert (await pick.original()).content == "you picked b"
+
+
+async def test_original_response_get_edit_and_followup_delete(
+    fake_discord: FakeDiscord, bot: TutorBot
+) -> None:
+    ix = await fake_discord.slash("tidy", user=fake_discord.guild.student)
+    await ix.original(lambda m: m.content == "working - done")
+    [note] = ix.followup_messages
+    assert note.deleted and note.content == "temporary"
 
 
 async def test_persistent_view_survives_a_restart(fake_discord: FakeDiscord) -> None:
@@ -322,6 +370,31 @@ async def test_dm_and_injected_failures(fake_discord: FakeDiscord, bot: TutorBot
     with pytest.raises(discord.Forbidden) as denied:
         await channel.send("daily prompt")
     assert denied.value.code == 50001
+
+
+async def test_member_lookups_chunking_and_delete() -> None:
+    intents = discord.Intents.default()
+    intents.members = True
+    client = discord.Client(intents=intents, guild_ready_timeout=0.05)
+    async with FakeDiscord(privileged_intents=True) as fake:
+        with point_discord_py_at(fake):
+            await fake.start_client(client)
+            guild = client.get_guild(fake.guild.id)
+            assert guild is not None
+            assert {"teacher", "student", "admin"} <= {m.name for m in await guild.chunk()}
+            member = await guild.fetch_member(fake.guild.teacher.id)
+            assert [role.name for role in member.roles[1:]] == ["Teacher"]
+            channel = await client.fetch_channel(fake.guild.text_channel.id)
+            assert isinstance(channel, discord.TextChannel)
+            await (await channel.send("bye")).delete()
+            assert fake.messages(fake.guild.text_channel) == []
+
+
+async def test_auto_sharded_client_asks_gateway_bot(fake_discord: FakeDiscord) -> None:
+    client = discord.AutoShardedClient(intents=discord.Intents.default(), guild_ready_timeout=0.05)
+    await fake_discord.start_client(client)
+    assert client.get_guild(fake_discord.guild.id) is not None
+    assert len(fake_discord.calls_to("GET", "/gateway/bot")) == 1
 
 
 async def test_unknown_route_is_a_loud_404(fake_discord: FakeDiscord, bot: TutorBot) -> None:

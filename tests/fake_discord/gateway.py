@@ -122,6 +122,8 @@ class Gateway:
             "relationships": [],
             "geo_ordered_rtc_regions": [],
         }
+        if "shard" in data:  # AutoShardedClient reads its shard id back from READY
+            ready["shard"] = data["shard"]
         await session.send(DISPATCH, ready, "READY")
         await session.send(DISPATCH, world.guild.to_payload(), "GUILD_CREATE")
 

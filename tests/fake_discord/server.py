@@ -238,7 +238,7 @@ class FakeDiscord:
     ) -> FakeInteraction:
         """Press a button (or pick `values` in a select) on `message`, as it is now."""
         component = message.component(custom_id)
-        if component is None:
+        if message.deleted or component is None:
             raise LookupError(
                 f"message {message.id} has no {custom_id!r}; it has {message.custom_ids}"
             )
