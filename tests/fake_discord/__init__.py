@@ -1,7 +1,42 @@
 """A local Discord stand-in (REST + gateway on 127.0.0.1) for testing the bot's Discord layer.
 
-A real discord.py client connects to it; tests play the users (slash commands,
-autocomplete, clicks, modals) and inspect what the bot answered. See FakeDiscord.
+A real discord.py client connects to it; a test plays the users and inspects what the
+bot answered. Discord itself is never contacted.
+
+Start::
+
+    async with FakeDiscord() as fake:            # or the `fake_discord` fixture (fixtures.py)
+        with point_discord_py_at(fake):         # Route.BASE + DEFAULT_GATEWAY, restored after
+            await fake.start_client(bot)        # login + connect; returns once GUILD_CREATE is in
+            ...                                 # clients are stopped when the fake closes
+
+For `python -m bot run` in a subprocess, pass `fake.env` (DISCORD_API_BASE and
+DISCORD_GATEWAY_URL) instead.
+
+Users (`fake.guild`): `teacher` (Teacher role), `student`, `admin` (Manage Server),
+`owner`; `text_channel`; `add_member/add_role/add_text_channel` before the client starts.
+
+Act, then inspect the FakeInteraction returned::
+
+    ix = await fake.slash("flashcards review", {"count": 3, "buddy": g.teacher}, user=g.student)
+    reply = await ix.response()         # Callback: .type, .data, .message, .ephemeral, .choices
+    msg = await ix.original(lambda m: not m.loading)   # FakeMessage, waits for later edits
+    notes = await ix.followups(2)
+    ix = await fake.autocomplete("lesson", focused="topic", value="co", user=g.student)
+    ix = await fake.click(msg, "counter:inc", user=g.student, values=())  # values: selects
+    ix = await fake.submit_modal("feedback", {"feedback:text": "..."}, user=g.student)
+    msg = await fake.wait_for_message(g.text_channel, lambda m: "streak" in m.content)
+
+FakeMessage has content, embeds, components, custom_ids, flags, ephemeral, loading,
+attachments (filename + bytes), history (payloads before each edit), deleted.
+Waits give up after `wait_timeout` (3 s) with an AssertionError; wrap a call in
+`asyncio.timeout()` for less.
+
+Record and inject: `fake.calls` / `fake.calls_to("PUT", "/applications/*/commands")`,
+`fake.synced_commands()`, `fake.fail(method, path_glob, status, code=..., times=...)`,
+`fake.fail_channel(channel, 403|404)`, `fake.block_dms(user)` (403, code 50007),
+`fake.disconnect_clients()` (clients RESUME), `FakeDiscord(ack_deadline=...,
+rate_limit=..., rate_window=..., privileged_intents=...)`.
 """
 
 from .models import (
@@ -12,14 +47,14 @@ from .models import (
     FakeMessage,
     FakeRole,
     FakeUser,
+    Upload,
 )
 from .server import FakeDiscord, point_discord_py_at
-from .state import Callback, DiscordError, Failure, FakeInteraction, RestCall
+from .state import Callback, Failure, FakeInteraction, RestCall
 
 __all__ = [
     "Attachment",
     "Callback",
-    "DiscordError",
     "Failure",
     "FakeChannel",
     "FakeDiscord",
@@ -30,5 +65,6 @@ __all__ = [
     "FakeRole",
     "FakeUser",
     "RestCall",
+    "Upload",
     "point_discord_py_at",
 ]

@@ -1,5 +1,8 @@
-"""pytest fixtures for the stand-in; a conftest pulls them in with
-`from tests.fake_discord.fixtures import fake_discord`.
+"""pytest fixtures for the stand-in.
+
+Make them available in tests/conftest.py with
+`from tests.fake_discord.fixtures import fake_discord  # noqa: F401` (or, in a single
+test module, import it and list it in `__all__`, as tests/test_fake_discord.py does).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ class FakeDiscord:
             with point_discord_py_at(fake):
                 await fake.start_client(bot)
                 ix = await fake.slash("lesson", {"topic": "tasks"}, user=fake.guild.student)
-                reply = await ix.response()
+                reply = await ix.response()  # .type, .message.content/.embeds, .ephemeral
 
     `click_delay` is how long after a message last changed a click may arrive: discord.py
     registers a View only once the HTTP response that created it has returned.
@@ -148,26 +148,37 @@ class FakeDiscord:
             raise RuntimeError("discord.py points elsewhere: use `with point_discord_py_at(fake):`")
         try:
             await client.login(self.token)
-            guild_created = asyncio.ensure_future(
-                client.wait_for(
-                    "socket_event_type",
-                    check=lambda event: event == "GUILD_CREATE",
-                    timeout=self.world.wait_timeout,
-                )
-            )
             task = asyncio.create_task(client.connect(), name=f"fake-discord-client-{client.user}")
             self._clients[client] = task
-            done, _ = await asyncio.wait({guild_created, task}, return_when=asyncio.FIRST_COMPLETED)
-            if guild_created not in done:
-                guild_created.cancel()
-                await task
-                raise RuntimeError(f"{client!r} stopped before it connected")
-            await guild_created
+            await self._until_guild_created(client, task)
             if wait_ready:
                 await asyncio.wait_for(client.wait_until_ready(), self.world.wait_timeout)
         except BaseException:
             await self._shutdown(client, reraise=False)
             raise
+
+    async def _until_guild_created(self, client: discord.Client, task: asyncio.Task[None]) -> None:
+        """Wait for GUILD_CREATE to reach `client`, or for its connection to fail.
+
+        `socket_event_type` is dispatched just before the event is parsed, with no await in
+        between, so when this returns the guild is in the client's cache.
+        """
+        guild_created = asyncio.ensure_future(
+            client.wait_for(
+                "socket_event_type",
+                check=lambda event: event == "GUILD_CREATE",
+                timeout=self.world.wait_timeout,
+            )
+        )
+        try:
+            done, _ = await asyncio.wait({guild_created, task}, return_when=asyncio.FIRST_COMPLETED)
+            if guild_created not in done:
+                await task
+                raise RuntimeError(f"{client!r} stopped before it connected")
+            await guild_created
+        finally:
+            guild_created.cancel()
+            await asyncio.gather(guild_created, return_exceptions=True)
 
     async def stop_client(self, client: discord.Client) -> None:
         """Close `client` and await its connection task (cancelled if it hangs)."""

@@ -448,7 +448,6 @@ class World:
 
 
 _ALLOWED_CALLBACKS: dict[InteractionType, set[InteractionResponseType]] = {
-    InteractionType.ping: {InteractionResponseType.pong},
     InteractionType.application_command: {
         InteractionResponseType.channel_message,
         InteractionResponseType.deferred_channel_message,
