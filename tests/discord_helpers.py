@@ -1,0 +1,67 @@
+"""Building the real bot around a fresh learning core, connected to the fake Discord."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fsrs import Scheduler
+
+from bot.config import Settings
+from bot.curriculum.models import Course
+from bot.discord_bot import TutorBot
+from bot.learning.tutor import Tutor
+from tests.factories import FakeClock
+from tests.fake_discord import FakeMessage
+
+
+@dataclass
+class CannedSandbox:
+    """Stands in for the sandbox client: answers with a result built from the code."""
+
+    up: bool = True
+    runs: list[tuple[str, str]] = field(default_factory=list)
+    respond: Callable[[str, str], object] | None = None
+
+    async def health(self) -> dict:
+        if not self.up:
+            raise ConnectionError("worker down")
+        return {"ok": True}
+
+    async def run(self, code: str, stdin: str = "", timeout_s: float | None = None) -> object:
+        self.runs.append((code, stdin))
+        assert self.respond is not None
+        return self.respond(code, stdin)
+
+
+async def make_bot(
+    db_path: Path, course: Course, clock: FakeClock, content_dir: Path, sandbox: object = None
+) -> TutorBot:
+    tutor = await Tutor.open(
+        db_path, course, clock, rng=random.Random(3), scheduler=Scheduler(enable_fuzzing=False)
+    )
+    settings = Settings(discord_token="made-up", db_path=db_path, content_dir=content_dir)
+    return TutorBot(settings, tutor, sandbox)
+
+
+def button_ids(message: FakeMessage, prefix: str) -> list[str]:
+    return [cid for cid in message.custom_ids if cid.startswith(prefix)]
+
+
+def labels(message: FakeMessage) -> list[str]:
+    return [
+        component["label"]
+        for row in message.components
+        for component in row.get("components", [])
+        if "label" in component
+    ]
+
+
+def custom_id_of(message: FakeMessage, label: str) -> str:
+    for row in message.components:
+        for component in row.get("components", []):
+            if component.get("label") == label:
+                return component["custom_id"]
+    raise LookupError(f"no button {label!r} in {labels(message)}")
