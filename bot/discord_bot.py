@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.learning.classquiz import ClassQuizzes
+from bot.learning.classquiz import ClassQuizzes, Sleep
 from bot.learning.tutor import Tutor
 from bot.storage import meta
 from bot.tasks import TaskKeeper
@@ -57,6 +57,7 @@ class TutorBot(commands.Bot):
         self.sandbox = sandbox
         self.background = TaskKeeper()
         self.class_quizzes = ClassQuizzes()
+        self.sleep: Sleep = asyncio.sleep  # class-quiz timers; tests drive time by hand
         self.tree.on_error = self._on_app_command_error
         self._sandbox_up = False
         self._sandbox_checked_at = -SANDBOX_CHECK_EVERY_S

@@ -73,7 +73,7 @@ class ClassQuizCog(commands.GroupCog, group_name="class-quiz"):
     async def _run(self, quiz: ClassQuiz, presenter: ChannelPresenter) -> None:
         bot = self.bot
         try:
-            await drive(quiz, presenter, bot.tutor.ctx)  # type: ignore[attr-defined]
+            await drive(quiz, presenter, bot.tutor.ctx, bot.sleep)  # type: ignore[attr-defined]
         finally:
             bot.class_quizzes.finish(quiz.channel_id)  # type: ignore[attr-defined]
             self.tasks.pop(quiz.channel_id, None)

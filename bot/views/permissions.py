@@ -7,6 +7,8 @@ from discord import app_commands
 
 from bot.views.context import tutor_bot
 
+DEFAULT_TEACHER_ROLE = "teacher"
+
 
 async def is_teacher(interaction: discord.Interaction) -> bool:
     member = interaction.user
@@ -15,9 +17,10 @@ async def is_teacher(interaction: discord.Interaction) -> bool:
     if member.guild_permissions.manage_guild:
         return True
     settings = await tutor_bot(interaction).tutor.guilds.settings(interaction.guild_id)
-    return settings.teacher_role_id is not None and any(
-        role.id == settings.teacher_role_id for role in member.roles
-    )
+    if settings.teacher_role_id is not None:
+        return any(role.id == settings.teacher_role_id for role in member.roles)
+    # Until a teacher role is chosen (/tutor-admin teacher-role), a role named "Teacher".
+    return any(role.name.lower() == DEFAULT_TEACHER_ROLE for role in member.roles)
 
 
 def teachers_only() -> object:

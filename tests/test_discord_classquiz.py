@@ -1,0 +1,138 @@
+"""A class-wide quiz through real discord.py and the fake Discord: 50 students at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tests.conftest import CONTENT
+from tests.discord_helpers import custom_id_of, make_bot
+from tests.fake_discord import FakeDiscord, FakeGuild, FakeUser, point_discord_py_at
+
+STUDENTS = 50
+
+
+class ManualTimer:
+    """The class quiz's sleep: time passes only when the test says so."""
+
+    def __init__(self, clock) -> None:
+        self.clock = clock
+        self.requests: asyncio.Queue[tuple[float, asyncio.Future[None]]] = asyncio.Queue()
+
+    async def sleep(self, seconds: float) -> None:
+        done = asyncio.get_running_loop().create_future()
+        await self.requests.put((seconds, done))
+        await done
+
+    async def advance(self) -> float:
+        seconds, done = await self.requests.get()
+        self.clock.advance(seconds=seconds)
+        done.set_result(None)
+        return seconds
+
+
+@pytest.fixture
+async def classroom(tmp_path, course, clock):
+    guild = FakeGuild()
+    students = [guild.add_member(FakeUser(f"student{i:02}")) for i in range(STUDENTS)]
+    async with FakeDiscord(guild=guild) as fake:
+        with point_discord_py_at(fake):
+            bot = await make_bot(tmp_path / "t.sqlite3", course, clock, CONTENT)
+            timer = ManualTimer(clock)
+            bot.sleep = timer.sleep
+            await fake.start_client(bot)
+            try:
+                yield fake, bot, timer, students
+            finally:
+                await fake.stop_client(bot)
+                await bot.tutor.close()
+
+
+async def test_a_student_cannot_start_a_class_quiz(classroom) -> None:
+    fake, bot, _, _ = classroom
+    ix = await fake.slash("class-quiz start", user=fake.guild.student)
+    reply = await ix.original()
+    assert reply.ephemeral and reply.content.startswith("Only teachers can do that")
+    assert bot.class_quizzes.running() == []
+
+
+async def test_fifty_students_in_one_second_each_counted_once(classroom) -> None:
+    fake, bot, timer, students = classroom
+    channel = fake.guild.text_channel
+    ix = await fake.slash(
+        "class-quiz start",
+        {"lesson": "tasks", "questions": 2, "seconds": 10},
+        user=fake.guild.teacher,
+    )
+    assert "Class quiz!" in (await ix.original()).content
+    busy = await fake.slash("class-quiz start", user=fake.guild.teacher)
+    assert "already running" in (await busy.original()).content
+
+    question = await fake.wait_for_message(channel, lambda m: bool(m.embeds))
+    quiz = bot.class_quizzes.get(channel.id)
+    assert quiz is not None
+    right = "ABCDE"[quiz.current.answer_index]
+    wrong = "ABCDE"[1 - quiz.current.answer_index]
+
+    started = time.monotonic()
+    clicks = await asyncio.gather(
+        *(
+            fake.click(question, custom_id_of(question, right if i % 5 else wrong), user=s)
+            for i, s in enumerate(students)
+        )
+    )
+    replies = await asyncio.gather(*(c.response() for c in clicks))
+    assert time.monotonic() - started < 3
+    assert all(r.ephemeral and "Locked in" in r.message.content for r in replies)
+
+    again = await fake.click(question, custom_id_of(question, wrong), user=students[1])
+    assert "first answer counts" in (await again.response()).message.content
+    assert len(quiz.answers[0]) == STUDENTS
+
+    await timer.advance()  # 5 s: a countdown edit of the same message
+    await fake.wait_for_message(channel, lambda m: m is question and "5 s left" in str(m.embeds))
+    timer.clock.advance(seconds=5.5)  # past the deadline, before the timer fires
+    late = await fake.click(question, custom_id_of(question, right), user=students[0])
+    assert "Time's up" in (await late.response()).message.content
+    await timer.advance()  # the timer wakes up: results
+    await fake.wait_for_message(channel, lambda m: m is question and "time's up" in str(m.embeds))
+    split = next(f for f in question.embeds[0]["fields"] if f["name"] == "How the class answered")
+    lines = split["value"].splitlines()
+    assert lines[quiz.questions[0].answer_index].endswith(" 40")
+    assert lines[1 - quiz.questions[0].answer_index].endswith(" 10")
+
+    await timer.advance()  # pause between questions
+    second = await fake.wait_for_message(channel, lambda m: bool(m.embeds) and m is not question)
+    await timer.advance()
+    await timer.advance()
+    podium = await fake.wait_for_message(
+        channel, lambda m: bool(m.embeds) and "podium" in m.embeds[0]["title"]
+    )
+    assert second is not podium
+    assert podium.embeds[0]["description"].count("points") == STUDENTS
+    rows = await bot.tutor.ctx.db.fetchall(
+        "SELECT source, count(*), sum(correct) FROM quiz_answers GROUP BY source"
+    )
+    assert rows == [("class", STUDENTS, STUDENTS * 4 // 5)]
+    assert bot.class_quizzes.running() == []
+
+
+async def test_a_teacher_stops_the_quiz_and_results_are_still_saved(classroom) -> None:
+    fake, bot, _, students = classroom
+    channel = fake.guild.text_channel
+    await fake.slash("class-quiz start", {"questions": 3}, user=fake.guild.teacher)
+    question = await fake.wait_for_message(channel, lambda m: bool(m.embeds))
+    quiz = bot.class_quizzes.get(channel.id)
+    right = "ABCDE"[quiz.current.answer_index]
+    await (await fake.click(question, custom_id_of(question, right), user=students[0])).response()
+
+    stop = await fake.slash("class-quiz stop", user=fake.guild.teacher)
+    assert "Stopped" in (await stop.original(lambda m: not m.loading)).content
+    podium = await fake.wait_for_message(channel, lambda m: "stopped" in str(m.embeds))
+    assert "student00" in podium.embeds[0]["description"]
+    rows = await bot.tutor.ctx.db.fetchall("SELECT points FROM quiz_answers")
+    assert rows == [(1000,)]
+    again = await fake.slash("class-quiz stop", user=fake.guild.teacher)
+    assert "No class quiz" in (await again.original()).content
