@@ -1,0 +1,129 @@
+"""Teacher settings, content reload, forget-me, friendly errors, restart-proof buttons."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import pytest
+
+from bot.learning.context import Learner
+from tests.conftest import CONTENT
+from tests.discord_helpers import custom_id_of, make_bot
+from tests.fake_discord import FakeDiscord
+from tests.fake_discord.fixtures import fake_discord
+
+__all__ = ["fake_discord"]
+
+
+@pytest.fixture
+async def content_copy(tmp_path):
+    copy = tmp_path / "content"
+    shutil.copytree(CONTENT, copy)
+    return copy
+
+
+@pytest.fixture
+async def bot(fake_discord: FakeDiscord, tmp_path, course, clock, content_copy):
+    tutor_bot = await make_bot(tmp_path / "t.sqlite3", course, clock, content_copy)
+    await fake_discord.start_client(tutor_bot)
+    yield tutor_bot
+    await fake_discord.stop_client(tutor_bot)
+    await tutor_bot.tutor.close()
+
+
+async def test_a_student_is_refused_admin_commands(fake_discord, bot) -> None:
+    ix = await fake_discord.slash("tutor-admin settings", user=fake_discord.guild.student)
+    reply = await ix.original()
+    assert reply.ephemeral and "Manage Server" in reply.content
+
+
+async def test_an_admin_sets_the_teacher_role_and_timezone(fake_discord, bot) -> None:
+    admin, guild = fake_discord.guild.admin, fake_discord.guild
+    role = guild.add_role("Mentors")
+    ix = await fake_discord.slash("tutor-admin timezone", {"name": "Europe/Paris"}, user=admin)
+    assert (await ix.original()).embeds[0]["fields"][1]["value"] == "Europe/Paris"
+    bad = await fake_discord.slash("tutor-admin timezone", {"name": "Mars/Base"}, user=admin)
+    assert "not a timezone" in (await bad.original()).content
+    settings = await bot.tutor.guilds.settings(guild.id)
+    assert settings.timezone == "Europe/Paris"
+    await bot.tutor.guilds.update(guild.id, teacher_role_id=role.id)
+    # The default "Teacher" role no longer counts once another role is chosen.
+    refused = await fake_discord.slash("class-quiz start", user=guild.teacher)
+    assert "Only teachers" in (await refused.original()).content
+
+
+async def test_reload_keeps_the_last_good_course_and_reports_errors(
+    fake_discord, bot, content_copy
+) -> None:
+    admin = fake_discord.guild.admin
+    before = bot.tutor.course
+    lesson_file = content_copy / "lessons" / "tasks.yaml"
+    lesson_file.write_text(
+        lesson_file.read_text().replace("id: tasks\n", "id: tasks\ncolour: red\n", 1)
+    )
+    ix = await fake_discord.slash("tutor-admin reload", user=admin)
+    reply = await ix.original(lambda m: not m.loading)
+    assert "the current course stays in place" in reply.content
+    assert "tasks.yaml:2: unknown key 'colour'" in reply.content
+    assert bot.tutor.course is before
+
+    lesson_file.write_text(lesson_file.read_text().replace("colour: red\n", ""))
+    ok = await fake_discord.slash("tutor-admin reload", user=admin)
+    assert (await ok.original(lambda m: not m.loading)).content.startswith("Reloaded: 11 lessons")
+    assert bot.tutor.course is not before
+
+
+async def test_forget_me_after_confirmation(fake_discord, bot) -> None:
+    student = fake_discord.guild.student
+    who = Learner(fake_discord.guild.id, student.id, "s")
+    q = bot.tutor.quiz.question("tasks-q1")
+    await bot.tutor.quiz.answer(who, q.id, q.answer_index)
+    ix = await fake_discord.slash("tutor forget-me", user=student)
+    prompt = await ix.original()
+    assert prompt.ephemeral and "cannot be undone" in prompt.content
+    confirm = await fake_discord.click(
+        prompt, custom_id_of(prompt, "Yes, delete my data"), user=student
+    )
+    await confirm.response()
+    assert "deleted" in prompt.content
+    assert await bot.tutor.ctx.db.fetchall("SELECT * FROM learners") == []
+
+
+async def test_an_unexpected_error_is_one_friendly_message_and_a_log_line(
+    fake_discord, bot, caplog, monkeypatch
+) -> None:
+    async def broken(who):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(bot.tutor.progress, "by_lesson", broken)
+    with caplog.at_level(logging.ERROR, logger="bot.discord"):
+        ix = await fake_discord.slash("lessons", user=fake_discord.guild.student)
+        reply = await ix.original()
+    assert reply.ephemeral and reply.content.startswith("Sorry, something went wrong")
+    assert "database on fire" not in reply.content
+    [record] = [r for r in caplog.records if r.name == "bot.discord"]
+    assert f"guild={fake_discord.guild.id} user={fake_discord.guild.student.id}" in record.message
+    assert "command=lessons" in record.message
+
+
+async def test_flashcard_buttons_keep_working_after_a_restart(
+    fake_discord, bot, tmp_path, course, clock, content_copy
+) -> None:
+    student = fake_discord.guild.student
+    ix = await fake_discord.slash("flashcards review", user=student)
+    card = await ix.original(lambda m: not m.loading)
+    await fake_discord.stop_client(bot)
+
+    restarted = await make_bot(tmp_path / "t.sqlite3", course, clock, content_copy)
+    await fake_discord.start_client(restarted)
+    try:
+        show = await fake_discord.click(card, custom_id_of(card, "Show answer"), user=student)
+        await show.response()
+        assert card.embeds[0]["fields"][0]["name"] == "Answer"
+        good = await fake_discord.click(card, custom_id_of(card, "Good"), user=student)
+        await good.response()
+        assert "1 rated this session" in card.embeds[0]["footer"]["text"]
+    finally:
+        await fake_discord.stop_client(restarted)
+        await restarted.tutor.close()
