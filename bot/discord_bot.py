@@ -23,7 +23,7 @@ from bot.learning.tutor import Tutor
 from bot.storage import meta
 from bot.tasks import TaskKeeper
 from bot.views.actions import ActionButton
-from bot.views.replies import UserFacingError, report_error, send
+from bot.views.replies import SHUTTING_DOWN, UserFacingError, report_error, send
 
 log = logging.getLogger("bot.discord")
 
@@ -59,6 +59,8 @@ class TutorBot(commands.Bot):
         self.class_quizzes = ClassQuizzes()
         self.sleep: Sleep = asyncio.sleep  # class-quiz timers; tests drive time by hand
         self.tree.on_error = self._on_app_command_error
+        self.tree.interaction_check = self._accepting  # type: ignore[method-assign]
+        self.accepting = True
         self._sandbox_up = False
         self._sandbox_checked_at = -SANDBOX_CHECK_EVERY_S
 
@@ -118,7 +120,14 @@ class TutorBot(commands.Bot):
             return
         await report_error(interaction, original)
 
+    async def _accepting(self, interaction: discord.Interaction) -> bool:
+        if not self.accepting:
+            raise UserFacingError(SHUTTING_DOWN)
+        return True
+
     async def close(self) -> None:
-        """Stop background work first (class quizzes save their results), then disconnect."""
+        """Refuse new work, stop background tasks (class quizzes save their results and
+        post their podium), then disconnect."""
+        self.accepting = False
         await self.background.close()
         await super().close()

@@ -56,12 +56,20 @@ async def run_bot(settings: Settings) -> int:
     point_discord_py_at(settings)
     sandbox = await open_sandbox_client(settings)
     bot = TutorBot(settings, tutor, sandbox)
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: bot.background.spawn(bot.close(), name="close"))
+        loop.add_signal_handler(sig, stop.set)
     try:
         async with bot:
-            await bot.start(settings.discord_token)
+            connection = asyncio.create_task(bot.start(settings.discord_token), name="discord")
+            stopping = asyncio.create_task(stop.wait(), name="wait-for-signal")
+            await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping.done():
+                log.info("signal received: shutting down")
+                await bot.close()
+            stopping.cancel()
+            await connection
     except discord.LoginFailure as exc:
         print(f"Discord refused the token: {exc}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import discord
 
-from bot.views.replies import UserFacingError, guarded
+from bot.views.replies import SHUTTING_DOWN, UserFacingError, guarded
 
 Handler = Callable[[discord.Interaction, list[str]], Awaitable[None]]
 _HANDLERS: dict[str, Handler] = {}
@@ -54,6 +54,8 @@ class ActionButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         _, name, *args = (self.item.custom_id or "").split(":")
         async with guarded(interaction):
+            if not getattr(interaction.client, "accepting", True):
+                raise UserFacingError(SHUTTING_DOWN)
             handler = _HANDLERS.get(name)
             if handler is None:
                 raise UserFacingError(

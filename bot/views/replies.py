@@ -11,6 +11,7 @@ import discord
 
 log = logging.getLogger("bot.discord")
 
+SHUTTING_DOWN = "The tutor is restarting; try again in a few seconds."
 SORRY = "Sorry, something went wrong on my side. It has been logged; please try again."
 
 

@@ -1,0 +1,91 @@
+"""`python -m bot run` as a real process: made-up token, the local stand-in, every command
+answered, and a clean exit on SIGTERM with a running class quiz saved."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.fake_discord import FakeDiscord
+
+
+async def until(check: Callable[[], object], seconds: float = 20) -> None:
+    async with asyncio.timeout(seconds):
+        while not check():  # noqa: ASYNC110 - the stand-in has no event for "commands synced"
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def running(tmp_path) -> AsyncIterator[tuple[FakeDiscord, asyncio.subprocess.Process]]:
+    async with FakeDiscord() as fake:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DISCORD_TOKEN": fake.token,
+            "TUTOR_DB": str(tmp_path / "tutor.sqlite3"),
+            "TUTOR_SANDBOX_URL": "http://127.0.0.1:9",  # nothing listens: /run must say so
+            "TUTOR_CONFIG": str(tmp_path / "none.yaml"),
+            **fake.env,
+        }
+        bot = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            await until(lambda: fake.synced_commands() and fake.gateway.identifies)
+            await asyncio.sleep(0.5)  # READY and GUILD_CREATE reach the client
+            yield fake, bot
+        finally:
+            if bot.returncode is None:
+                bot.kill()
+                await bot.wait()
+
+
+async def test_every_command_answers_and_sigterm_stops_cleanly(running, tmp_path) -> None:
+    fake, bot = running
+    g = fake.guild
+    student, teacher, admin = g.student, g.teacher, g.admin
+    calls = [
+        ("lessons", {}, student),
+        ("lesson", {"topic": "tasks", "level": "medium"}, student),
+        ("flashcards review", {}, student),
+        ("flashcards stats", {}, student),
+        ("quiz", {}, student),
+        ("progress", {}, student),
+        ("leaderboard", {"period": "week"}, student),
+        ("tutor-admin settings", {}, admin),
+        ("tutor forget-me", {}, student),
+        ("run", {}, student),
+    ]
+    for name, options, user in calls:
+        ix = await fake.slash(name, options, user=user)
+        reply = await ix.response()
+        if reply.message is not None:
+            shown = await ix.original(lambda m: not m.loading)
+            assert not shown.content.startswith("Sorry"), (name, shown.content)
+            assert shown.content or shown.embeds, name
+
+    await fake.slash("class-quiz start", {"questions": 3, "seconds": 60}, user=teacher)
+    question = await fake.wait_for_message(
+        g.text_channel, lambda m: "Class quiz ·" in str(m.embeds) and not m.ephemeral
+    )
+    answer = question.custom_ids[0]
+    await (await fake.click(question, answer, user=student)).response()
+
+    bot.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(10):
+        output, _ = await bot.communicate()
+    assert bot.returncode == 0, output.decode()
+    podium = await fake.wait_for_message(g.text_channel, lambda m: "stopped" in str(m.embeds))
+    assert "points" in podium.embeds[0]["description"]
+    db = sqlite3.connect(tmp_path / "tutor.sqlite3")
+    assert db.execute("SELECT count(*) FROM quiz_answers WHERE source = 'class'").fetchone() == (1,)
+    log = output.decode()
+    assert "signal received: shutting down" in log and "stopped cleanly" in log
+    assert fake.token not in log
