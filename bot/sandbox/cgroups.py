@@ -1,0 +1,220 @@
+"""Memory and process-count limits per snippet with cgroups, v1 or v2, when writable.
+
+rlimits count per process; a cgroup counts the whole snippet (every child, tmpfs pages
+included) and tells afterwards whether the kernel's OOM killer had to step in. Groups
+are made below the worker's own cgroup (so any limit put on the worker still applies),
+in one parent per worker: ``<own group>/tutor-sandbox-<pid>/<snippet>``.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+CONTROLLERS = ("memory", "pids")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where groups go and the file names that differ between v1 and v2."""
+
+    version: str
+    parents: dict[str, Path]  # controller -> directory that holds the snippet groups
+    memory_limit: str
+    swap_limit: str
+    swap_value: str  # "" means: the memory limit itself (v1 limits memory+swap)
+    oom_events: str
+
+
+def _v1(parents: dict[str, Path]) -> Layout:
+    return Layout(
+        "v1",
+        parents,
+        "memory.limit_in_bytes",
+        "memory.memsw.limit_in_bytes",
+        "",
+        "memory.oom_control",
+    )
+
+
+def _v2(parent: Path) -> Layout:
+    parents = dict.fromkeys(CONTROLLERS, parent)
+    return Layout("v2", parents, "memory.max", "memory.swap.max", "0", "memory.events")
+
+
+class Cgroups:
+    """The worker's parent group; makes one group per snippet."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self._serial = 0
+
+    @property
+    def version(self) -> str:
+        return self.layout.version
+
+    def create(self, memory_bytes: int, pids: int) -> SnippetGroup:
+        self._serial += 1
+        name = f"s{self._serial}"
+        dirs = tuple(dict.fromkeys(parent / name for parent in self.layout.parents.values()))
+        for directory in dirs:
+            directory.mkdir()
+        group = SnippetGroup(self.layout, dirs)
+        memory_dir = self.layout.parents["memory"] / name
+        _write(memory_dir / self.layout.memory_limit, str(memory_bytes))
+        swap = memory_dir / self.layout.swap_limit
+        if swap.exists():
+            _write(swap, self.layout.swap_value or str(memory_bytes))
+        _write(self.layout.parents["pids"] / name / "pids.max", str(pids))
+        return group
+
+    def close(self) -> None:
+        for parent in set(self.layout.parents.values()):
+            _remove(parent)
+
+
+@dataclass(frozen=True)
+class SnippetGroup:
+    layout: Layout
+    dirs: tuple[Path, ...]
+
+    @property
+    def procs_files(self) -> list[str]:
+        """Writing "0" to each moves the writing process (done before exec)."""
+        return [str(directory / "cgroup.procs") for directory in self.dirs]
+
+    def oom_killed(self) -> bool:
+        memory_dir = next(d for d in self.dirs if d.parent == self.layout.parents["memory"])
+        for line in (memory_dir / self.layout.oom_events).read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value) > 0
+        return False
+
+    def remove(self) -> None:
+        for directory in self.dirs:
+            _remove(directory)
+
+
+def join(procs_files: list[str]) -> None:
+    """Runs in the forked child before exec: only raw system calls, no locks."""
+    for path in procs_files:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+
+
+def set_up_cgroups(proc: Path = Path("/proc/self")) -> Cgroups | None:
+    """The cgroup hierarchy we may use, set up for this worker, or None."""
+    mounts = _mounts(proc / "mountinfo")
+    own = _own_groups(proc / "cgroup")
+    if "" in mounts and "" in own:
+        base = _inside(mounts[""], own[""])
+        if base is not None and _has_controllers(base):
+            return _setup_v2(base)
+    if all(c in mounts and c in own for c in CONTROLLERS):
+        bases = {c: _inside(mounts[c], own[c]) for c in CONTROLLERS}
+        if all(b is not None and os.access(b, os.W_OK) for b in bases.values()):
+            return _setup(_v1({c: b / f"tutor-sandbox-{os.getpid()}" for c, b in bases.items()}))
+    return None
+
+
+def _mounts(mountinfo: Path) -> dict[str, tuple[str, Path]]:
+    """controller (or "" for cgroup2) -> (root of the mount, mount point)."""
+    found: dict[str, tuple[str, Path]] = {}
+    for line in mountinfo.read_text().splitlines():
+        fields, _, tail = line.partition(" - ")
+        parts = fields.split()
+        fstype, _, options = tail.split()[:3]
+        if fstype == "cgroup2":
+            found.setdefault("", (parts[3], Path(parts[4])))
+        elif fstype == "cgroup":
+            for controller in set(options.split(",")) & set(CONTROLLERS):
+                found.setdefault(controller, (parts[3], Path(parts[4])))
+    return found
+
+
+def _own_groups(cgroup_file: Path) -> dict[str, str]:
+    """controller (or "" for cgroup2) -> our group's path in that hierarchy."""
+    found: dict[str, str] = {}
+    for line in cgroup_file.read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(",") if controllers else [""]:
+            found[controller] = path
+    return found
+
+
+def _inside(mount: tuple[str, Path], group: str) -> Path | None:
+    root, point = mount
+    if group != root and not group.startswith(root.rstrip("/") + "/"):
+        return None  # our group is outside what this mount shows
+    return point / group[len(root) :].lstrip("/")
+
+
+def _has_controllers(group: Path) -> bool:
+    try:
+        available = (group / "cgroup.controllers").read_text().split()
+    except OSError:
+        return False
+    return all(c in available for c in CONTROLLERS) and os.access(group, os.W_OK)
+
+
+def _setup_v2(own: Path) -> Cgroups | None:
+    """v2 lets only leaves hold processes: if our group has the worker in it, the worker
+    moves to a leaf of its own before controllers are handed down."""
+    enable = "+memory +pids"
+    try:
+        _write(own / "cgroup.subtree_control", enable)
+    except OSError as exc:
+        if exc.errno != errno.EBUSY:
+            log.warning("cgroup v2 at %s: cannot enable controllers: %s", own, exc)
+            return None
+        try:
+            leaf = own / f"tutor-worker-{os.getpid()}"
+            leaf.mkdir(exist_ok=True)
+            _write(leaf / "cgroup.procs", str(os.getpid()))
+            _write(own / "cgroup.subtree_control", enable)
+        except OSError as exc2:
+            log.warning("cgroup v2 at %s: cannot delegate controllers: %s", own, exc2)
+            return None
+    cgroups = _setup(_v2(own / f"tutor-sandbox-{os.getpid()}"))
+    if cgroups is not None:
+        parent = cgroups.layout.parents["memory"]
+        try:
+            _write(parent / "cgroup.subtree_control", enable)
+        except OSError as exc:
+            log.warning("cgroup v2 at %s: cannot enable controllers: %s", parent, exc)
+            cgroups.close()
+            return None
+    return cgroups
+
+
+def _setup(layout: Layout) -> Cgroups | None:
+    try:
+        for parent in set(layout.parents.values()):
+            parent.mkdir(exist_ok=True)
+    except OSError as exc:
+        log.warning("cgroup %s: cannot create %s: %s", layout.version, parent, exc)
+        return None
+    return Cgroups(layout)
+
+
+def _write(path: Path, value: str) -> None:
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def _remove(directory: Path) -> None:
+    try:
+        directory.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.warning("cannot remove cgroup %s: %s", directory, exc)

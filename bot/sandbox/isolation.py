@@ -1,0 +1,238 @@
+"""How a snippet's process is confined: bubblewrap namespaces, a private filesystem view,
+a seccomp filter, and its own unprivileged uid; or nothing at all in ``--unsafe-dev``.
+
+Started as root, bubblewrap runs privileged and creates no user namespace (the kernel's
+largest attack surface for unprivileged code): it binds the interpreter while it can
+still read /root, and the runner inside drops to a uid of its own for each sandbox, so
+per-user rlimits such as RLIMIT_NPROC count one snippet only. Started as another user,
+bubblewrap works unprivileged inside a user namespace, which it then disables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import sys
+import sysconfig
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from bot.sandbox.limits import Limits
+from bot.sandbox.seccomp_policy import SeccompUnavailable, compile_policy
+
+log = logging.getLogger(__name__)
+
+SYSTEM_DIRS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = {
+    # "localhost" must resolve for students' asyncio servers; glibc without nsswitch.conf
+    # asks DNS first and gives up when there is none.
+    "/etc/hosts": b"127.0.0.1 localhost\n::1 localhost ip6-localhost\n",
+    "/etc/nsswitch.conf": b"hosts: files\n",
+}
+HOSTNAME = "sandbox"
+SANDBOX_UIDS = range(61000, 63048)  # one per live sandbox; no account owns these
+INSTALL_HINT = (
+    "install bubblewrap and python3-seccomp (scripts/install-system-deps.sh does it), "
+    "or start with --unsafe-dev on a development machine only"
+)
+
+
+class IsolationUnavailable(Exception):
+    """This machine cannot confine snippets; the worker must not start."""
+
+
+class Isolation:
+    """Runs the command as it is: the ``--unsafe-dev`` fallback, with no protection."""
+
+    name = "none (--unsafe-dev)"
+    unsafe = True
+
+    def __init__(self, reason: str = "") -> None:
+        self.reason = reason
+
+    def wrap(self, command: list[str]) -> tuple[list[str], list[int]]:
+        """The full command line, and the descriptors it needs (closed after spawning).
+        Called off the event loop, for every sandbox."""
+        return command, []
+
+    def take_uid(self) -> int:
+        """The uid the runner switches to (-1: stay)."""
+        return -1
+
+    def give_back_uid(self, uid: int) -> None:
+        """Called once every process that used ``uid`` is gone."""
+
+    def kill(self, pid: int) -> None:
+        """Kill everything the sandbox started; ``pid`` leads a session, and is alive or
+        a zombie not yet reaped (so the number cannot belong to anyone else)."""
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "reason": self.reason}
+
+
+class Bubblewrap(Isolation):
+    name = "bubblewrap"
+    unsafe = False
+
+    def __init__(self, bwrap: str, seccomp_bpf: bytes, limits: Limits) -> None:
+        super().__init__()
+        self._seccomp_bpf = seccomp_bpf
+        self._as_root = os.geteuid() == 0
+        self._free_uids = list(reversed(SANDBOX_UIDS)) if self._as_root else []
+        self._prefix = [bwrap, *self._static_arguments(limits)]
+
+    def _static_arguments(self, limits: Limits) -> list[str]:
+        args = [
+            "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try", "--hostname", HOSTNAME,
+            "--die-with-parent",  # the sandbox dies with bwrap, whatever kills it
+            "--as-pid-1",  # the runner: the snippet cannot signal it, all dies with it
+            "--new-session",  # no terminal to push keystrokes into
+        ]  # fmt: skip
+        if self._as_root:  # all capabilities gone, except what the runner needs to drop root
+            args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        else:
+            args += ["--unshare-user", "--disable-userns"]
+        args += ["--ro-bind", "/usr", "/usr"]
+        for name in SYSTEM_DIRS:
+            if os.path.islink(name):
+                args += ["--symlink", os.readlink(name), name]
+            elif os.path.isdir(name):
+                args += ["--ro-bind", name, name]
+        args += _interpreter_binds()
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        args += ["--perms", "01777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+        args += ["--perms", "01777", "--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm"]
+        args += ["--chdir", "/tmp"]
+        return args
+
+    def wrap(self, command: list[str]) -> tuple[list[str], list[int]]:
+        fds: list[int] = []
+        args = list(self._prefix)
+        for path, content in ETC_FILES.items():
+            fds.append(_pipe_with(content))
+            args += ["--perms", "0444", "--ro-bind-data", str(fds[-1]), path]
+        args += ["--remount-ro", "/"]  # after the last file is put in place
+        fds.append(_pipe_with(self._seccomp_bpf))
+        args += ["--seccomp", str(fds[-1]), "--", *command]
+        return args, fds
+
+    def take_uid(self) -> int:
+        if not self._as_root:
+            return -1
+        if not self._free_uids:
+            raise RuntimeError("no sandbox uid left")  # bounded by pool + prewarm size
+        return self._free_uids.pop()
+
+    def give_back_uid(self, uid: int) -> None:
+        if uid >= 0:
+            self._free_uids.append(uid)
+
+    def kill(self, pid: int) -> None:
+        """Kill bwrap's child, the runner (PID 1 of its namespace): the kernel then kills
+        everything else in the namespace, and bwrap reaps it, keeping the usage figures."""
+        try:
+            children = [
+                int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            ]
+        except OSError:
+            children = []
+        for target in children or [pid]:
+            try:
+                os.kill(target, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "privileged": self._as_root,
+            "namespaces": ["mount", "pid", "net", "ipc", "uts", "cgroup"]
+            + ([] if self._as_root else ["user"]),
+            "seccomp": True,
+        }
+
+
+def interpreter() -> str:
+    """The bot's own interpreter binary (not a venv link or a pyenv shim)."""
+    return os.path.realpath(sys.executable)
+
+
+def _interpreter_binds() -> list[str]:
+    """Bind the interpreter, its shared library and standard library at their own paths
+    (its RUNPATH may be absolute); parent folders are made world-searchable even when
+    the originals are not (pyenv under /root)."""
+    paths = [interpreter(), sysconfig.get_paths()["stdlib"]]
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        libdir, soname = sysconfig.get_config_vars("LIBDIR", "INSTSONAME")
+        paths.append(os.path.join(libdir, soname))
+    args: list[str] = []
+    made: set[PurePosixPath] = set()
+    for path in map(PurePosixPath, paths):
+        if path.is_relative_to("/usr"):
+            continue
+        for parent in reversed(path.parents[:-1]):
+            if parent not in made:
+                made.add(parent)
+                args += ["--perms", "0755", "--dir", str(parent)]
+        args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def _pipe_with(content: bytes) -> int:
+    """A pipe's read end that yields ``content`` then EOF (content fits in the pipe)."""
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, content)
+    finally:
+        os.close(write_end)
+    return read_end
+
+
+async def choose_isolation(limits: Limits, unsafe_dev: bool) -> Isolation:
+    """Bubblewrap if it works here; otherwise the unsafe fallback if allowed, else refuse."""
+    try:
+        return await _bubblewrap(limits)
+    except IsolationUnavailable as exc:
+        if not unsafe_dev:
+            raise
+        log.warning("UNSAFE: snippets will run without isolation (%s)", exc)
+        return Isolation(str(exc))
+
+
+async def _bubblewrap(limits: Limits) -> Bubblewrap:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise IsolationUnavailable(f"bubblewrap (bwrap) is not installed; {INSTALL_HINT}")
+    try:
+        bpf = await compile_policy()
+    except SeccompUnavailable as exc:
+        raise IsolationUnavailable(f"{exc}; {INSTALL_HINT}") from exc
+    isolation = Bubblewrap(bwrap, bpf, limits)
+    await _probe(isolation)
+    return isolation
+
+
+async def _probe(isolation: Bubblewrap) -> None:
+    """Start one confined interpreter, so a machine that forbids namespaces is caught
+    at start-up rather than on the first student's run."""
+    argv, fds = isolation.wrap([interpreter(), "-I", "-S", "-c", "import asyncio"])
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv, pass_fds=fds, env={}, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+    finally:
+        for fd in fds:
+            os.close(fd)
+    _, error = await process.communicate()
+    if process.returncode != 0:
+        detail = error.decode(errors="replace").strip() or f"exit status {process.returncode}"
+        raise IsolationUnavailable(f"bubblewrap cannot create a sandbox here: {detail}")

@@ -1,0 +1,117 @@
+"""The sandbox service: ``POST /run`` and ``GET /health``, JSON over HTTP.
+
+Every error is JSON (``{"error": ...}``) so the bot can show it as it is. A client that
+hangs up cancels its handler (aiohttp's ``handler_cancellation``), which kills its
+snippet: nobody is left waiting for that output.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+
+from aiohttp import web
+
+from bot.sandbox.pool import PoolBusy, SandboxPool
+from bot.sandbox.process import SandboxStartError
+from bot.sandbox.request import InvalidRequest, RunRequest
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024  # code and stdin are 64 KiB each, even fully escaped
+POOL = web.AppKey("pool", SandboxPool)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_app(pool: SandboxPool) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors_as_json])
+    app[POOL] = pool
+    app.router.add_post("/run", _run)
+    app.router.add_get("/health", _health)
+    return app
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+@web.middleware
+async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's own errors (404, 405, 413...) answer in plain text; ours are JSON."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return _error(exc.status, exc.text or exc.reason, allow)
+
+
+async def _run(request: web.Request) -> web.Response:
+    pool = request.app[POOL]
+    body = await request.read()
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        return _error(400, f"the body is not valid JSON: {exc}")
+    try:
+        run = RunRequest.from_json(payload, pool.limits)
+    except InvalidRequest as exc:
+        return _error(400, str(exc))
+    try:
+        result = await pool.run(run)
+    except PoolBusy as exc:
+        return _error(503, str(exc), {"Retry-After": "1"})
+    except SandboxStartError as exc:
+        log.error("%s", exc)
+        return _error(500, str(exc))
+    log.info(
+        "ran %d bytes: exit %s, %.0f ms%s%s%s",
+        len(run.code),
+        result.exit_code,
+        result.wall_ms,
+        ", timed out" if result.timed_out else "",
+        ", out of memory" if result.memory_exceeded else "",
+        ", output cut" if result.output_truncated else "",
+    )
+    return web.json_response(result.to_json())
+
+
+async def _health(request: web.Request) -> web.Response:
+    pool = request.app[POOL]
+    return web.json_response(
+        {
+            "ok": True,
+            "python": platform.python_version(),
+            "isolation": pool.isolation.describe(),
+            "cgroups": pool.cgroups.version if pool.cgroups else None,
+            "limits": asdict(pool.limits),
+            "pool": pool.stats(),
+        }
+    )
+
+
+class Worker:
+    """The HTTP side, with an explicit lifecycle: ``start`` then ``close``."""
+
+    def __init__(self, pool: SandboxPool) -> None:
+        self.pool = pool
+        self._runner = web.AppRunner(create_app(pool), handler_cancellation=True)
+        self.url = ""
+
+    async def start(self, host: str, port: int) -> None:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound_host, bound_port = self._runner.addresses[0][:2]
+        bound_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+        self.url = f"http://{bound_host}:{bound_port}"
+
+    async def close(self) -> None:
+        """Stop answering (running handlers are cancelled, killing their snippets),
+        then stop the pool."""
+        await self._runner.cleanup()
+        await self.pool.close()
