@@ -104,7 +104,7 @@ class Database:
 
     async def backup(self, target: Path) -> None:
         """Copy a consistent snapshot with SQLite's online backup API (safe while running)."""
-        target.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
         async with self._lock, aiosqlite.connect(target) as dest:
             await self._conn.backup(dest)
 
