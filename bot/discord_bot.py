@@ -1,5 +1,8 @@
 """The discord.py client: cogs, persistent buttons, error handling, sync-on-change.
 
+It is an ``AutoShardedBot``: Discord's ``/gateway/bot`` says how many shards the bot's
+guild count needs (one for a school), so growing past 2,500 guilds needs no code change.
+
 It owns no data: the learning core (``Tutor``) and the sandbox client are opened by the
 runner and handed in, so tests can build the bot around a fresh core.
 """
@@ -23,7 +26,7 @@ from bot.learning.tutor import Tutor
 from bot.storage import meta
 from bot.tasks import TaskKeeper
 from bot.views.actions import ActionButton
-from bot.views.replies import SHUTTING_DOWN, UserFacingError, report_error, send
+from bot.views.replies import SHUTTING_DOWN, UserFacingError, context_of, report_error, send
 
 log = logging.getLogger("bot.discord")
 
@@ -41,7 +44,7 @@ SANDBOX_CHECK_EVERY_S = 30.0
 SANDBOX_CHECK_TIMEOUT_S = 0.5
 
 
-class TutorBot(commands.Bot):
+class TutorBot(commands.AutoShardedBot):
     def __init__(self, settings: Settings, tutor: Tutor, sandbox: Any | None = None) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # not privileged: the guild cache, roles and channels
@@ -119,6 +122,10 @@ class TutorBot(commands.Bot):
             await send(interaction, content=str(error) or "You cannot use this.", ephemeral=True)
             return
         await report_error(interaction, original)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """One log line per interaction, with its context (never tokens or outputs)."""
+        log.info("interaction %s", context_of(interaction))
 
     async def _accepting(self, interaction: discord.Interaction) -> bool:
         if not self.accepting:

@@ -37,12 +37,19 @@ class CannedSandbox:
 
 
 async def make_bot(
-    db_path: Path, course: Course, clock: FakeClock, content_dir: Path, sandbox: object = None
+    db_path: Path,
+    course: Course,
+    clock: FakeClock,
+    content_dir: Path,
+    sandbox: object = None,
+    dev_guild_id: int | None = None,
 ) -> TutorBot:
     tutor = await Tutor.open(
         db_path, course, clock, rng=random.Random(3), scheduler=Scheduler(enable_fuzzing=False)
     )
-    settings = Settings(discord_token="made-up", db_path=db_path, content_dir=content_dir)
+    settings = Settings(
+        discord_token="made-up", db_path=db_path, content_dir=content_dir, dev_guild_id=dev_guild_id
+    )
     return TutorBot(settings, tutor, sandbox)
 
 

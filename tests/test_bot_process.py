@@ -89,3 +89,4 @@ async def test_every_command_answers_and_sigterm_stops_cleanly(running, tmp_path
     log = output.decode()
     assert "signal received: shutting down" in log and "stopped cleanly" in log
     assert fake.token not in log
+    assert f"interaction guild={g.id} user={student.id} command=lessons" in log

@@ -51,6 +51,19 @@ async def test_an_unchanged_command_tree_is_not_synced_again(
         await again.tutor.close()
 
 
+async def test_a_development_guild_gets_a_guild_scoped_sync(
+    fake_discord, tmp_path, course, clock
+) -> None:
+    guild_id = fake_discord.guild.id
+    dev = await make_bot(tmp_path / "d.sqlite3", course, clock, CONTENT, dev_guild_id=guild_id)
+    await fake_discord.start_client(dev)
+    try:
+        assert len(fake_discord.calls_to("PUT", f"/applications/*/guilds/{guild_id}/commands")) == 1
+    finally:
+        await fake_discord.stop_client(dev)
+        await dev.tutor.close()
+
+
 async def test_lessons_outline_lists_every_lesson(fake_discord, bot) -> None:
     ix = await fake_discord.slash("lessons", user=fake_discord.guild.student)
     reply = await ix.response()
