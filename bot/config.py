@@ -77,6 +77,6 @@ def _convert(type_name: Any, name: str, value: Any) -> Any:
             return Path(str(value))
         if "int" in text:
             return int(value)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name!r} must be an integer, got {value!r}") from exc
     return str(value)
