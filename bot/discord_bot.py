@@ -21,6 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.health import HEARTBEAT_EVERY_S, heartbeat_path, touch
 from bot.learning.classquiz import ClassQuizzes, Sleep
 from bot.learning.tutor import Tutor
 from bot.storage import meta
@@ -72,6 +73,15 @@ class TutorBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         self.add_dynamic_items(ActionButton)
         await self.sync_commands_if_changed()
+        self.background.spawn(self._heartbeat(), name="heartbeat")
+
+    async def _heartbeat(self) -> None:
+        """Touch the heartbeat file while connected (``python -m bot health`` reads it)."""
+        path = heartbeat_path(self.settings.db_path)
+        while True:
+            if self.is_ready() and not self.is_closed():
+                await asyncio.to_thread(touch, path)
+            await asyncio.sleep(HEARTBEAT_EVERY_S if self.is_ready() else 1.0)
 
     async def sandbox_is_up(self) -> bool:
         """Whether /run and "Run it" can work now (health checked at most every 30 s)."""

@@ -78,6 +78,15 @@ async def test_every_command_answers_and_sigterm_stops_cleanly(running, tmp_path
     answer = question.custom_ids[0]
     await (await fake.click(question, answer, user=student)).response()
 
+    heartbeat = tmp_path / "bot.heartbeat"
+    await until(heartbeat.exists)  # written once the bot is ready
+    health = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "health", cwd=ROOT,
+        env={"TUTOR_DB": str(tmp_path / "tutor.sqlite3"), "PATH": os.environ["PATH"]},
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert (await health.communicate())[0].startswith(b"healthy")
+
     bot.send_signal(signal.SIGTERM)
     async with asyncio.timeout(10):
         output, _ = await bot.communicate()

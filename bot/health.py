@@ -1,0 +1,39 @@
+"""Liveness of the Discord bot for container health checks.
+
+The running bot touches a heartbeat file next to its database while it is connected;
+``python -m bot health`` succeeds when that file is recent. No network call is needed,
+so a health check can never hit Discord's rate limits.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from bot.config import load_settings
+
+HEARTBEAT_EVERY_S = 30.0
+STALE_AFTER_S = 3 * HEARTBEAT_EVERY_S
+
+
+def heartbeat_path(db_path: Path) -> Path:
+    return db_path.parent / "bot.heartbeat"
+
+
+def touch(path: Path) -> None:
+    path.write_text(f"{time.time():.0f}\n")
+
+
+def main(argv: list[str]) -> int:
+    path = heartbeat_path(load_settings().db_path)
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        print(f"unhealthy: no heartbeat at {path} (not connected yet?)", file=sys.stderr)
+        return 1
+    if age > STALE_AFTER_S:
+        print(f"unhealthy: last heartbeat {age:.0f} s ago", file=sys.stderr)
+        return 1
+    print(f"healthy: heartbeat {age:.0f} s ago")
+    return 0
