@@ -90,6 +90,18 @@ async def test_forget_me_after_confirmation(fake_discord, bot) -> None:
     assert await bot.tutor.ctx.db.fetchall("SELECT * FROM learners") == []
 
 
+async def test_an_unanswered_confirmation_disables_its_buttons(
+    fake_discord, bot, monkeypatch
+) -> None:
+    from bot.cogs.admin import ForgetMeView
+
+    monkeypatch.setattr(ForgetMeView, "TIMEOUT_S", 0.3)
+    ix = await fake_discord.slash("tutor forget-me", user=fake_discord.guild.student)
+    prompt = await ix.original(lambda m: m.content == "Cancelled (timed out).")
+    buttons = [c for row in prompt.components for c in row["components"]]
+    assert buttons and all(button.get("disabled") for button in buttons)
+
+
 async def test_an_unexpected_error_is_one_friendly_message_and_a_log_line(
     fake_discord, bot, caplog, monkeypatch
 ) -> None:

@@ -108,8 +108,10 @@ class TutorAdmin(commands.GroupCog, group_name="tutor-admin"):
 class ForgetMeView(discord.ui.View):
     """A short-lived confirmation; its buttons are disabled when it times out."""
 
+    TIMEOUT_S = 60.0
+
     def __init__(self, owner_id: int) -> None:
-        super().__init__(timeout=60)
+        super().__init__(timeout=self.TIMEOUT_S)
         self.owner_id = owner_id
         self.message: discord.InteractionMessage | None = None
 
