@@ -17,7 +17,9 @@ import yarl
 from bot.clock import system_clock
 from bot.config import Settings, load_settings
 from bot.curriculum import ContentError, load_course
+from bot.discord_bot import TutorBot
 from bot.learning.tutor import Tutor
+from bot.sandbox.client import SandboxClient
 from bot.storage import StorageError
 
 log = logging.getLogger("bot")
@@ -31,19 +33,24 @@ def point_discord_py_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-async def open_sandbox_client(settings: Settings):
-    try:
-        from bot.sandbox.client import SandboxClient
-    except ImportError:
-        return None
-    client = SandboxClient(settings.effective_sandbox_url)
-    await client.__aenter__()
-    return client
+async def _serve(bot: TutorBot, token: str) -> None:
+    """Run until disconnected or until SIGINT/SIGTERM asks for a graceful stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with bot:
+        connection = asyncio.create_task(bot.start(token), name="discord")
+        stopping = asyncio.create_task(stop.wait(), name="wait-for-signal")
+        await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stopping.done():
+            log.info("signal received: shutting down")
+            await bot.close()
+        stopping.cancel()
+        await connection
 
 
 async def run_bot(settings: Settings) -> int:
-    from bot.discord_bot import TutorBot
-
     if not settings.discord_token:
         print("DISCORD_TOKEN is not set; see README (Deploy).", file=sys.stderr)
         return 2
@@ -54,28 +61,14 @@ async def run_bot(settings: Settings) -> int:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 1
     point_discord_py_at(settings)
-    sandbox = await open_sandbox_client(settings)
-    bot = TutorBot(settings, tutor, sandbox)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        async with bot:
-            connection = asyncio.create_task(bot.start(settings.discord_token), name="discord")
-            stopping = asyncio.create_task(stop.wait(), name="wait-for-signal")
-            await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if stopping.done():
-                log.info("signal received: shutting down")
-                await bot.close()
-            stopping.cancel()
-            await connection
+        # The worker may be down: the client only fails when /run is used, never here.
+        async with SandboxClient(settings.effective_sandbox_url) as sandbox:
+            await _serve(TutorBot(settings, tutor, sandbox), settings.discord_token)
     except discord.LoginFailure as exc:
         print(f"Discord refused the token: {exc}", file=sys.stderr)
         return 1
     finally:
-        if sandbox is not None:
-            await sandbox.__aexit__(None, None, None)
         await tutor.close()
     log.info("stopped cleanly")
     return 0

@@ -7,6 +7,7 @@ import logging
 
 import discord
 
+from bot.sandbox.client import SandboxBusy, SandboxError, SandboxRejected
 from bot.views.actions import action
 from bot.views.context import tutor_bot
 from bot.views.lesson import find
@@ -23,8 +24,6 @@ BUSY = "The code runner is busy with other students' code; try again in a few se
 
 async def run_and_reply(interaction: discord.Interaction, code: str, stdin: str = "") -> None:
     """Defer (running takes a moment), run in the sandbox, reply with the result."""
-    from bot.sandbox.client import SandboxBusy, SandboxError
-
     bot = tutor_bot(interaction)
     if bot.sandbox is None:
         raise UserFacingError(DOWN)
@@ -33,6 +32,8 @@ async def run_and_reply(interaction: discord.Interaction, code: str, stdin: str 
         result = await bot.sandbox.run(code, stdin=stdin)
     except SandboxBusy:
         raise UserFacingError(BUSY) from None
+    except SandboxRejected as exc:
+        raise UserFacingError(f"The code runner refused this: {exc}") from None
     except SandboxError as exc:
         log.warning("sandbox unavailable: %s", exc)
         raise UserFacingError(DOWN) from None
