@@ -27,7 +27,9 @@ from bot.curriculum.search import find_lesson, suggest_lessons
 from bot.learning.context import Learner
 from bot.learning.flashcards import DueCard, Grade
 from bot.learning.tutor import Tutor
+from bot.sandbox.client import SandboxBusy, SandboxClient, SandboxError
 from bot.storage import StorageError
+from bot.views.run_output import BUSY, DOWN, status_line
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,9 @@ COMMANDS: dict[str, CommandSpec] = {
     "progress": CommandSpec("cmd_progress", help="points, streak, accuracy, due cards"),
     "leaderboard": CommandSpec(
         "cmd_leaderboard", ("period",), "top 10 and your rank: /leaderboard [period:week|all-time]"
+    ),
+    "run": CommandSpec(
+        "cmd_run", ("stdin",), "run Python in the sandbox: /run [stdin:text], then the code"
     ),
     "user": CommandSpec("cmd_user", ("name",), "switch student: /user NAME"),
     "quit": CommandSpec("cmd_quit", help="leave (also: exit, Ctrl-D)"),
@@ -137,8 +142,18 @@ class ReviewSession:
 
 
 class Console:
-    def __init__(self, tutor: Tutor, user: str, out: TextIO, styled: bool = False) -> None:
+    def __init__(
+        self,
+        tutor: Tutor,
+        user: str,
+        out: TextIO,
+        styled: bool = False,
+        sandbox: SandboxClient | None = None,
+    ) -> None:
         self.tutor = tutor
+        self.sandbox = sandbox
+        self._code: list[str] | None = None  # lines of a /run being typed
+        self._stdin = ""
         self.who = learner_for(user)
         self.out = out
         self.styled = styled
@@ -168,6 +183,9 @@ class Console:
                 break
 
     async def handle(self, line: str) -> None:
+        if self._code is not None:
+            await self._collect_code(line.rstrip("\n"))
+            return
         line = line.strip()
         if not line:
             return
@@ -416,6 +434,35 @@ class Console:
     async def _stop_quiz(self) -> None:
         self.say("Quiz stopped. /progress shows how you are doing.")
 
+    # ---- code runner ----------------------------------------------------------------
+    async def cmd_run(self, stdin: str = "") -> None:
+        if self.sandbox is None:
+            raise UsageError(DOWN)
+        self._code, self._stdin = [], stdin
+        self.say("Type your code; a line with only . runs it (.cancel to give up).")
+
+    async def _collect_code(self, line: str) -> None:
+        if line.strip() == ".cancel":
+            self._code = None
+            self.say("Cancelled.")
+            return
+        if line.strip() != ".":
+            assert self._code is not None
+            self._code.append(line)
+            return
+        code, self._code = "\n".join(self._code or []), None
+        assert self.sandbox is not None
+        try:
+            result = await self.sandbox.run(code, stdin=self._stdin)
+        except SandboxBusy:
+            self.say(BUSY)
+            return
+        except SandboxError:
+            self.say(DOWN)
+            return
+        self.say(status_line(result))
+        self.say((result.stdout + result.stderr).rstrip() or "(no output)")
+
     # ---- progress -------------------------------------------------------------------
     async def cmd_progress(self) -> None:
         report = await self.tutor.progress.report(self.who)
@@ -470,9 +517,10 @@ async def run_console(settings: Settings, user: str) -> int:
         print(f"Cannot open the database: {exc}", file=sys.stderr)
         return 1
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    console = Console(tutor, user, sys.stdout, styled=interactive)
     try:
-        await console.run(stdin_lines(lambda: console.prompt if interactive else None))
+        async with SandboxClient(settings.effective_sandbox_url) as sandbox:
+            console = Console(tutor, user, sys.stdout, styled=interactive, sandbox=sandbox)
+            await console.run(stdin_lines(lambda: console.prompt if interactive else None))
     finally:
         await tutor.close()
     return 0

@@ -121,3 +121,36 @@ def test_the_console_runs_from_the_command_line_with_piped_stdin(tmp_path) -> No
     assert done.returncode == 0, done.stderr
     assert "You are ada" in done.stdout and "Bye!" in done.stdout
     assert "ada>" not in done.stdout  # no prompt when not a TTY
+
+
+async def test_run_sends_the_typed_code_to_the_sandbox(tutor) -> None:
+    from bot.sandbox.result import RunResult
+    from tests.discord_helpers import CannedSandbox
+
+    sandbox = CannedSandbox(
+        respond=lambda code, stdin: RunResult(f"{stdin}!\n", "", 0, False, False, False, 5, 4, 2048)
+    )
+    out = io.StringIO()
+    console = Console(tutor, "ada", out, sandbox=sandbox)  # type: ignore[arg-type]
+    script = ["/run stdin:hey", "def f():", "    return 1", ".", "/run", "x", ".cancel"]
+    await console.run(feed(script))
+    assert sandbox.runs == [("def f():\n    return 1", "hey")]
+    assert "✅ exit 0 · 5 ms wall · 4 ms CPU · 2.0 MiB peak\nhey!\n" in out.getvalue()
+    assert out.getvalue().endswith("Cancelled.\n")
+
+
+def test_make_run_without_a_token_opens_the_console_with_a_working_sandbox(tmp_path) -> None:
+    code = "import asyncio\nasync def main():\n    print(6 * 7)\nasyncio.run(main())\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "up", "--user", "ada"],
+        input=f"/run\n{code}.\n/quit\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"TUTOR_DB": str(tmp_path / "t.sqlite3"), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("DISCORD_TOKEN is not set: opening the console frontend")
+    assert "✅ exit 0" in done.stdout and "\n42\n" in done.stdout

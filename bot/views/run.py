@@ -12,14 +12,12 @@ from bot.views.actions import action
 from bot.views.context import tutor_bot
 from bot.views.lesson import find
 from bot.views.replies import UserFacingError, report_error
-from bot.views.run_output import render_run
+from bot.views.run_output import BUSY, DOWN, render_run
 
 log = logging.getLogger("bot.discord")
 
 CODE_MAX = 4000  # Discord's limit for a text input
 STDIN_MAX = 1000
-DOWN = "The code runner is not available right now; everything else works. Try again later."
-BUSY = "The code runner is busy with other students' code; try again in a few seconds."
 
 
 async def run_and_reply(interaction: discord.Interaction, code: str, stdin: str = "") -> None:

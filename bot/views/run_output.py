@@ -7,6 +7,8 @@ from typing import Protocol
 
 from bot.curriculum import limits
 
+DOWN = "The code runner is not available right now; everything else works. Try again later."
+BUSY = "The code runner is busy with other students' code; try again in a few seconds."
 SIGNAL_BASE = 128  # exit status 128+N means "killed by signal N", as in a shell
 SHOWN_OUTPUT = 1500  # leaves room for the header and notes inside 2000 characters
 
