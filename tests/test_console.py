@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from bot.console import Console, learner_for, parse
 from bot.storage import learners
@@ -107,17 +108,22 @@ async def test_help_lists_every_command(tutor) -> None:
         assert command in out
 
 
-def test_the_console_runs_from_the_command_line_with_piped_stdin(tmp_path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "console", "--user", "ada"],
-        input="/lessons\n/quit\n",
+def run_cli(command: str, stdin: str, db: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m bot <command> --user ada`` with piped stdin, as a script would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", command, "--user", "ada"],
+        input=stdin,
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={"TUTOR_DB": str(tmp_path / "t.sqlite3"), "PATH": "/usr/bin:/bin"},
+        env={"TUTOR_DB": str(db), "PATH": "/usr/bin:/bin"},
         timeout=60,
         check=False,
     )
+
+
+def test_the_console_runs_from_the_command_line_with_piped_stdin(tmp_path) -> None:
+    done = run_cli("console", "/lessons\n/quit\n", tmp_path / "t.sqlite3")
     assert done.returncode == 0, done.stderr
     assert "You are ada" in done.stdout and "Bye!" in done.stdout
     assert "ada>" not in done.stdout  # no prompt when not a TTY
@@ -141,16 +147,7 @@ async def test_run_sends_the_typed_code_to_the_sandbox(tutor) -> None:
 
 def test_make_run_without_a_token_opens_the_console_with_a_working_sandbox(tmp_path) -> None:
     code = "import asyncio\nasync def main():\n    print(6 * 7)\nasyncio.run(main())\n"
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "up", "--user", "ada"],
-        input=f"/run\n{code}.\n/quit\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"TUTOR_DB": str(tmp_path / "t.sqlite3"), "PATH": "/usr/bin:/bin"},
-        timeout=60,
-        check=False,
-    )
+    done = run_cli("up", f"/run\n{code}.\n/quit\n", tmp_path / "t.sqlite3")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("DISCORD_TOKEN is not set: opening the console frontend")
     assert "✅ exit 0" in done.stdout and "\n42\n" in done.stdout

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from bot.curriculum import limits
+from bot.sandbox.result import RunResult
 
 DOWN = "The code runner is not available right now; everything else works. Try again later."
 BUSY = "The code runner is busy with other students' code; try again in a few seconds."
 SIGNAL_BASE = 128  # exit status 128+N means "killed by signal N", as in a shell
 SHOWN_OUTPUT = 1500  # leaves room for the header and notes inside 2000 characters
-
-
-class RunResultLike(Protocol):
-    stdout: str
-    stderr: str
-    exit_code: int | None
-    timed_out: bool
-    memory_exceeded: bool
-    output_truncated: bool
-    wall_ms: float
-    cpu_ms: float
-    peak_memory_kb: int
 
 
 @dataclass(frozen=True)
@@ -41,7 +29,7 @@ def neutralise(text: str) -> str:
     )
 
 
-def status_line(result: RunResultLike) -> str:
+def status_line(result: RunResult) -> str:
     if result.timed_out:
         status = "⏱ stopped: time limit"
     elif result.memory_exceeded:
@@ -61,7 +49,7 @@ def status_line(result: RunResultLike) -> str:
     )
 
 
-def render_run(result: RunResultLike) -> RenderedRun:
+def render_run(result: RunResult) -> RenderedRun:
     output = result.stdout
     if result.stderr:
         output += ("\n" if output and not output.endswith("\n") else "") + result.stderr
