@@ -86,9 +86,9 @@ class SandboxProcess:
         finally:
             if self._popen is not None:
                 loop.add_reader(self._pidfd, self._on_exit)
-        for name, fd in list(self._unread_fds.items()):
+        while self._unread_fds:  # each descriptor belongs to its transport from here
+            name, fd = self._unread_fds.popitem()
             self._pipes[name] = await read_pipe(fd, self._limits.output_bytes)
-            del self._unread_fds[name]
 
     def _spawn_blocking(self) -> None:
         """Create the cgroup and the pipes, then fork and exec (on a worker thread)."""
@@ -185,9 +185,10 @@ class SandboxProcess:
         self._used = True
         try:
             header = f"{round(limits.wall_s * 1000)} {limits.cpu_s}\n".encode()
-            await _feed(self._code_fd, header + source.encode())
-            await _feed(self._stdin_fd, stdin.encode())
-            self._code_fd = self._stdin_fd = -1
+            code_fd, self._code_fd = self._code_fd, -1  # each pipe now belongs to _feed
+            await _feed(code_fd, header + source.encode())
+            stdin_fd, self._stdin_fd = self._stdin_fd, -1
+            await _feed(stdin_fd, stdin.encode())
             started = time.monotonic()
             backstop_fired = False
             try:

@@ -99,7 +99,11 @@ class Worker:
 
     def __init__(self, pool: SandboxPool) -> None:
         self.pool = pool
-        self._runner = web.AppRunner(create_app(pool), handler_cancellation=True)
+        self._runner = web.AppRunner(
+            create_app(pool),
+            handler_cancellation=True,
+            shutdown_timeout=pool.limits.wall_s + 1,  # let runs in progress finish
+        )
         self.url = ""
 
     async def start(self, host: str, port: int) -> None:
@@ -111,7 +115,8 @@ class Worker:
         self.url = f"http://{bound_host}:{bound_port}"
 
     async def close(self) -> None:
-        """Stop answering (running handlers are cancelled, killing their snippets),
-        then stop the pool."""
+        """Stop accepting requests, let runs in progress finish (those still running
+        after the longest possible run are cancelled, killing their snippets), then
+        stop the pool."""
         await self._runner.cleanup()
         await self.pool.close()

@@ -1,0 +1,88 @@
+"""A real sandbox worker on an ephemeral loopback port, for the sandbox tests."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.sandbox.limits import Limits
+from bot.sandbox.pool import SandboxPool
+from bot.sandbox.worker import Worker
+
+QUICK = 1.0  # timeout_s for snippets that are meant to be stopped
+
+
+@dataclass
+class Sandbox:
+    worker: Worker
+    session: aiohttp.ClientSession
+
+    @property
+    def url(self) -> str:
+        return self.worker.url
+
+    async def post(self, payload: Any = None, *, data: bytes | None = None) -> tuple[int, Any]:
+        """POST /run with a JSON payload (or raw bytes): (status, decoded JSON body)."""
+        body = None if data is None else io.BytesIO(data)
+        async with self.session.post(f"{self.url}/run", json=payload, data=body) as response:
+            return response.status, await response.json()
+
+    async def run(self, code: str, **fields: Any) -> dict[str, Any]:
+        """Run a snippet that the worker must accept, and return its result."""
+        status, body = await self.post({"code": code, **fields})
+        assert status == 200, body
+        return body
+
+    async def assert_still_serving(self) -> None:
+        """The check made after every hostile snippet: the next request is normal."""
+        result = await self.run("print('still here')")
+        assert result["stdout"] == "still here\n"
+        assert result["exit_code"] == 0
+
+
+@asynccontextmanager
+async def running_sandbox(
+    limits: Limits | None = None, *, size: int = 2, queue_size: int = 2, prewarm: int = 1
+) -> AsyncIterator[Sandbox]:
+    pool = await SandboxPool.open(
+        limits or Limits(), size=size, queue_size=queue_size, prewarm=prewarm
+    )
+    worker = Worker(pool)
+    try:
+        await worker.start("127.0.0.1", 0)
+        async with aiohttp.ClientSession() as session:
+            yield Sandbox(worker, session)
+    finally:
+        await worker.close()
+
+
+def processes_with(marker: str) -> list[int]:
+    """PIDs of live processes whose command line contains ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+async def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Poll ``condition`` (things outside the event loop, such as /proc) until true."""
+    for _ in range(int(timeout_s / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"still false after {timeout_s} s: {condition}")

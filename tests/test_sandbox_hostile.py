@@ -1,0 +1,306 @@
+"""Hostile snippets: each is contained, and the worker answers the next request normally.
+
+Nothing here sends traffic anywhere but to loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.isolation import interpreter
+from tests.sandbox_helpers import QUICK, Sandbox, processes_with, running_sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "tutor-secret-token-7f3a"
+
+
+@pytest.fixture
+async def sandbox(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Sandbox]:
+    monkeypatch.setenv("DISCORD_TOKEN", SECRET)  # in the worker's environment
+    async with running_sandbox() as running:
+        yield running
+
+
+async def hostile(sandbox: Sandbox, code: str, **fields: object) -> dict:
+    """Run ``code``, then check the worker still serves normally."""
+    result = await sandbox.run(code, **fields)
+    await sandbox.assert_still_serving()
+    return result
+
+
+async def test_a_fork_bomb_hits_the_process_limit(sandbox: Sandbox) -> None:
+    code = "import os\nwhile True:\n    os.fork()"
+    result = await hostile(sandbox, code, timeout_s=QUICK)
+    assert result["exit_code"] != 0
+    assert "BlockingIOError" in result["stderr"] or result["memory_exceeded"]
+
+
+async def test_a_thread_bomb_hits_the_process_limit(sandbox: Sandbox) -> None:
+    code = """
+import threading, time
+started = 0
+try:
+    while True:
+        threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+        started += 1
+except RuntimeError as exc:
+    print(started, exc)
+"""
+    result = await hostile(sandbox, code, timeout_s=QUICK)
+    started, _, message = result["stdout"].partition(" ")
+    assert int(started) < 64
+    assert "can't start new thread" in message
+
+
+async def test_a_memory_bomb_is_killed_and_flagged(sandbox: Sandbox) -> None:
+    result = await hostile(sandbox, "x = bytearray(512 * 1024 * 1024)", timeout_s=QUICK)
+    assert result["memory_exceeded"] is True
+    assert result["exit_code"] is None
+
+
+async def test_a_growing_list_is_killed_and_flagged(sandbox: Sandbox) -> None:
+    result = await hostile(sandbox, "x = []\nwhile True:\n    x.append(' ' * 4096)", timeout_s=3)
+    assert result["memory_exceeded"] is True
+    assert result["peak_memory_kb"] <= 130 * 1024
+
+
+async def test_an_infinite_loop_is_stopped_by_the_wall_clock(sandbox: Sandbox) -> None:
+    result = await hostile(sandbox, "while True:\n    pass", timeout_s=QUICK)
+    assert result["timed_out"] is True
+    assert result["exit_code"] is None
+    assert 1000 <= result["wall_ms"] < 2000
+
+
+async def test_sleeping_for_an_hour_is_stopped_by_the_wall_clock(sandbox: Sandbox) -> None:
+    result = await hostile(sandbox, "import time\ntime.sleep(3600)", timeout_s=QUICK)
+    assert result["timed_out"] is True
+    assert result["cpu_ms"] < 100
+
+
+async def test_an_asyncio_task_that_never_ends_is_stopped(sandbox: Sandbox) -> None:
+    code = """
+import asyncio
+
+async def forever():
+    await asyncio.Event().wait()
+
+async def main():
+    await asyncio.gather(asyncio.create_task(forever()))
+
+asyncio.run(main())
+"""
+    result = await hostile(sandbox, code, timeout_s=QUICK)
+    assert result["timed_out"] is True
+
+
+async def test_printing_100_mb_keeps_64_kib_per_stream(sandbox: Sandbox) -> None:
+    code = "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * 1_000_000)"
+    result = await hostile(sandbox, code, timeout_s=3)
+    assert result["output_truncated"] is True
+    assert result["stdout"] == "x" * 64 * 1024
+    assert result["exit_code"] == 0
+
+
+async def test_no_environment_reaches_the_snippet(sandbox: Sandbox) -> None:
+    code = """
+import os
+print(dict(os.environ))
+for pid in ["self", "1", *sorted(p for p in os.listdir("/proc") if p.isdigit())]:
+    try:
+        print(pid, open(f"/proc/{pid}/environ", "rb").read())
+    except OSError as exc:
+        print(pid, type(exc).__name__)
+"""
+    result = await hostile(sandbox, code)
+    assert SECRET not in result["stdout"]
+    assert "DISCORD_TOKEN" not in result["stdout"]
+    assert "PATH" not in result["stdout"] and "HOME" not in result["stdout"]
+    assert result["exit_code"] == 0
+
+
+async def test_the_hosts_files_are_not_visible(sandbox: Sandbox, tmp_path: Path) -> None:
+    database = tmp_path / "tutor.sqlite3"
+    sqlite3.connect(database).close()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"discord_token: {SECRET}\n")
+    targets = ["/etc/shadow", "/etc/passwd", database, config, ROOT / "pyproject.toml", ROOT]
+    code = f"""
+import os
+for path in {[str(t) for t in targets]!r}:
+    print(path, os.path.exists(path))
+home = {str(Path.home())!r}
+print("home", sorted(os.listdir(home)) if os.path.isdir(home) else [])
+"""
+    result = await hostile(sandbox, code)
+    lines = result["stdout"].splitlines()
+    assert lines[: len(targets)] == [f"{t} False" for t in targets]
+    # At most the folder that leads to the interpreter, bound read-only (pyenv).
+    python = Path(interpreter())
+    allowed = (
+        [python.relative_to(Path.home()).parts[0]] if python.is_relative_to(Path.home()) else []
+    )
+    assert lines[-1] == f"home {allowed}"
+
+
+async def test_nothing_outside_tmp_is_writable(sandbox: Sandbox) -> None:
+    code = """
+import os
+for folder in ["/", "/usr", "/etc", "/root", "/home", "/var", "/dev", "/proc/sys/kernel"]:
+    try:
+        with open(os.path.join(folder, "written-by-snippet"), "w") as f:
+            f.write("x")
+        print(folder, "WRITTEN")
+    except OSError as exc:
+        print(folder, type(exc).__name__)
+with open("/tmp/ok", "w") as f:
+    print("/tmp", f.write("fine"))
+print(os.getcwd())
+"""
+    result = await hostile(sandbox, code)
+    assert "WRITTEN" not in result["stdout"]
+    assert "/tmp 4\n/tmp\n" in result["stdout"]
+    assert not Path("/written-by-snippet").exists()
+
+
+async def test_filling_tmp_stops_at_its_size(sandbox: Sandbox) -> None:
+    code = """
+written = 0
+try:
+    with open("/tmp/big", "wb") as f:
+        while True:
+            written += f.write(b"x" * 1024 * 1024)
+            f.flush()
+except OSError as exc:
+    print(written // (1024 * 1024), exc.strerror)
+"""
+    result = await hostile(sandbox, code, timeout_s=3)
+    megabytes, _, error = result["stdout"].strip().partition(" ")
+    assert int(megabytes) <= 16
+    assert error in ("No space left on device", "File too large")
+
+
+async def test_a_listener_on_the_hosts_loopback_is_unreachable(sandbox: Sandbox) -> None:
+    connections: list[object] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        writer.close()
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    code = f"""
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=0.5)
+    print("CONNECTED")
+except OSError as exc:
+    print(type(exc).__name__)
+"""
+    try:
+        result = await hostile(sandbox, code)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert result["stdout"] == "ConnectionRefusedError\n"
+    assert connections == []
+
+
+async def test_the_only_network_interface_is_loopback(sandbox: Sandbox) -> None:
+    code = """
+import socket
+try:
+    print(sorted(name for _, name in socket.if_nameindex()))
+except OSError:
+    print(["(none listed)"])
+with open("/proc/net/dev") as f:
+    print(sorted(line.split(":")[0].strip() for line in f.readlines()[2:]))
+"""
+    result = await hostile(sandbox, code)
+    listed, in_proc = result["stdout"].splitlines()
+    assert listed in ("['lo']", "['(none listed)']")
+    assert in_proc == "['lo']"
+
+
+async def test_killing_the_parent_and_pid_1_changes_nothing(sandbox: Sandbox) -> None:
+    code = """
+import os, signal
+for pid in (os.getppid(), 1):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError as exc:
+        print(pid, type(exc).__name__)
+print("survived")
+"""
+    result = await hostile(sandbox, code)
+    assert result["stdout"].endswith("survived\n")
+    assert result["exit_code"] == 0
+
+
+async def test_deep_recursion_is_a_recursion_error(sandbox: Sandbox) -> None:
+    result = await hostile(sandbox, "def f(n):\n    return f(n + 1)\nf(0)")
+    assert "RecursionError" in result["stderr"]
+    assert result["exit_code"] == 1
+
+
+async def test_unbounded_recursion_crashes_only_the_snippet(sandbox: Sandbox) -> None:
+    code = "import sys\nsys.setrecursionlimit(10**7)\ndef f(n):\n    return f(n + 1)\nf(0)"
+    result = await hostile(sandbox, code, timeout_s=3)
+    assert result["exit_code"] not in (0, None) or result["memory_exceeded"]
+
+
+async def test_a_ctypes_segfault_reports_sigsegv(sandbox: Sandbox) -> None:
+    result = await hostile(sandbox, "import ctypes\nctypes.string_at(0)")
+    assert result["exit_code"] == -11
+
+
+async def test_a_daemon_does_not_outlive_its_snippet(sandbox: Sandbox) -> None:
+    marker = "4242.0023"
+    code = f"""
+import os, subprocess
+subprocess.Popen(["sleep", "{marker}"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", "{marker}"])
+    os._exit(0)
+print("parent leaves")
+"""
+    result = await hostile(sandbox, code)
+    assert result["stdout"] == "parent leaves\n"
+    assert processes_with(marker) == []
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        # Each of these would succeed, or fail differently, without the filter.
+        ("libc.unshare(0x10000000) != -1 or error()", "[Errno 1]"),  # CLONE_NEWUSER
+        ("socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)", "[Errno 97]"),
+        ("socket.socket(socket.AF_PACKET, socket.SOCK_RAW)", "[Errno 97]"),
+        ("libc.ptrace(0, 0, 0, 0) != -1 or error()", "[Errno 1]"),  # PTRACE_TRACEME
+        ("libc.syscall(298, 0, 0, -1, -1, 0) != -1 or error()", "[Errno 1]"),  # perf_event_open
+        ("libc.syscall(250, 0, -2, 0) != -1 or error()", "[Errno 1]"),  # keyctl
+        ("libc.syscall(425, 1, 0) != -1 or error()", "[Errno 1]"),  # io_uring_setup
+    ],
+)
+async def test_the_seccomp_filter_denies_what_a_snippet_never_needs(
+    sandbox: Sandbox, call: str, expected: str
+) -> None:
+    code = f"""
+import ctypes, os, socket
+libc = ctypes.CDLL(None, use_errno=True)
+def error():
+    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+try:
+    {call}
+    print("ALLOWED")
+except OSError as exc:
+    print(exc)
+"""
+    result = await hostile(sandbox, code)
+    assert result["stdout"].startswith(expected), result
