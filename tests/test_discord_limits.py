@@ -1,0 +1,41 @@
+"""Every lesson, card and question of the real course renders within Discord's limits."""
+
+from __future__ import annotations
+
+from bot.curriculum.models import Level
+from bot.views import embeds
+from bot.views.flashcards import back_view, card_embed
+from bot.views.quiz import question_view
+from tests.fake_discord.limits import message_problems
+
+
+def body(embed, view=None) -> dict:
+    data: dict = {"embeds": [embed.to_dict()]}
+    if view is not None:
+        data["components"] = view.to_components()
+    return data
+
+
+def test_every_lesson_part_fits_one_message(course) -> None:
+    total = len(course.lessons)
+    for position, lesson in enumerate(course.lessons, 1):
+        rendered = [embeds.lesson_embed(lesson, position, total, level) for level in Level]
+        rendered += [embeds.concepts_embed(lesson), embeds.memory_aid_embed(lesson)]
+        rendered += [embeds.example_embed(lesson, example) for example in lesson.examples]
+        for embed in rendered:
+            assert message_problems(body(embed)) == [], (lesson.id, embed.title)
+
+
+def test_every_flashcard_fits_with_its_buttons(course) -> None:
+    for card in course.flashcards:
+        embed = card_embed(card, is_new=True, done=99, back=True)
+        view = back_view(card, card.lesson, "123456789012345678", 99)
+        assert message_problems(body(embed, view)) == [], card.id
+
+
+def test_every_question_fits_with_its_buttons(course) -> None:
+    for question in course.questions:
+        embed = embeds.question_embed(question, "Quiz")
+        embed.add_field(name="❌ Not quite: the answer is **A**", value=question.explanation)
+        view = question_view(question, question.lesson, "medium")
+        assert message_problems(body(embed, view)) == [], question.id
