@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from bot.learning.classquiz import ClassQuiz
+from bot.views.classquiz import answer_view
 from tests.conftest import CONTENT
 from tests.discord_helpers import custom_id_of, make_bot
 from tests.fake_discord import FakeDiscord, FakeGuild, FakeUser, point_discord_py_at
@@ -136,3 +138,17 @@ async def test_a_teacher_stops_the_quiz_and_results_are_still_saved(classroom) -
     assert rows == [(1000,)]
     again = await fake.slash("class-quiz stop", user=fake.guild.teacher)
     assert "No class quiz" in (await again.original()).content
+
+
+async def test_buttons_left_by_a_crashed_quiz_answer_politely(classroom) -> None:
+    """A graceful stop disables the buttons; after a crash they stay live, and a click
+    must still get an answer rather than "interaction failed"."""
+    fake, bot, _, students = classroom
+    channel = fake.guild.text_channel
+    leftover = ClassQuiz(fake.guild.id, channel.id, 1, tuple(bot.tutor.quiz.pool()[:1]), 20)
+    leftover.open_next(bot.tutor.ctx.now())  # as if the process died mid-question
+    await bot.get_channel(channel.id).send(view=answer_view(leftover))
+    question = await fake.wait_for_message(channel, lambda m: bool(m.custom_ids))
+    late = await fake.click(question, question.custom_ids[0], user=students[3])
+    reply = (await late.response()).message
+    assert reply.ephemeral and reply.content == "This class quiz is over."
