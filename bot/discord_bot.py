@@ -21,12 +21,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.daily_scheduler import DailyPrompts
 from bot.health import HEARTBEAT_EVERY_S, heartbeat_path, touch
 from bot.learning.classquiz import ClassQuizzes, Sleep
 from bot.learning.tutor import Tutor
 from bot.storage import meta
 from bot.tasks import TaskKeeper
 from bot.views.actions import ActionButton
+from bot.views.daily import DiscordSender
 from bot.views.replies import SHUTTING_DOWN, UserFacingError, context_of, report_error, send
 
 log = logging.getLogger("bot.discord")
@@ -39,6 +41,7 @@ COGS = (
     "bot.cogs.run",
     "bot.cogs.progress",
     "bot.cogs.admin",
+    "bot.cogs.daily",
 )
 SYNC_HASH_KEY = "command_tree_hash"
 SANDBOX_CHECK_EVERY_S = 30.0
@@ -62,6 +65,7 @@ class TutorBot(commands.AutoShardedBot):
         self.background = TaskKeeper()
         self.class_quizzes = ClassQuizzes()
         self.sleep: Sleep = asyncio.sleep  # class-quiz timers; tests drive time by hand
+        self.daily = DailyPrompts(tutor, DiscordSender(self))  # its task: bot.cogs.daily
         self.tree.on_error = self._on_app_command_error
         self.tree.interaction_check = self._accepting  # type: ignore[method-assign]
         self.accepting = True

@@ -13,6 +13,7 @@ from bot.curriculum import ContentError, load_course
 from bot.learning.guilds import InvalidSetting
 from bot.storage.guild_settings import GuildSettings
 from bot.views.context import learner_of, tutor_bot
+from bot.views.daily import WEEKDAY_CHOICES, schedule_text
 from bot.views.embeds import COLOUR, clip
 from bot.views.replies import UserFacingError
 
@@ -74,6 +75,42 @@ class TutorAdmin(commands.GroupCog, group_name="tutor-admin"):
         self, interaction: discord.Interaction, per_day: app_commands.Range[int, 0, 100]
     ) -> None:
         await self._update(interaction, new_cards_per_day=per_day)
+
+    @app_commands.command(name="daily", description="Post a daily flashcard prompt in a channel")
+    @app_commands.describe(
+        time="Local time, HH:MM (24-hour clock)",
+        channel="Where to post (default: this channel)",
+        timezone="Default: the server's timezone",
+        leaderboard_day="Also post the week's leaderboard on this day (default Monday)",
+    )
+    @app_commands.choices(leaderboard_day=WEEKDAY_CHOICES)
+    async def daily(
+        self,
+        interaction: discord.Interaction,
+        time: str,
+        channel: discord.TextChannel | None = None,
+        timezone: str | None = None,
+        leaderboard_day: str = "monday",
+    ) -> None:
+        channel_id = channel.id if channel else interaction.channel_id or 0
+        try:
+            scheduled = await tutor_bot(interaction).daily.set_channel(
+                interaction.guild_id or 0, channel_id, time, timezone, leaderboard_day
+            )
+        except InvalidSetting as exc:
+            raise UserFacingError(str(exc)) from None
+        await interaction.response.send_message(
+            schedule_text(f"Daily prompt in <#{channel_id}>", scheduled), ephemeral=True
+        )
+
+    daily.autocomplete("timezone")(_timezones)
+
+    @app_commands.command(name="daily-off", description="Stop the daily prompt in this server")
+    async def daily_off(self, interaction: discord.Interaction) -> None:
+        removed = await tutor_bot(interaction).daily.channel_off(interaction.guild_id or 0)
+        await interaction.response.send_message(
+            "Daily prompt stopped." if removed else "There was no daily prompt.", ephemeral=True
+        )
 
     @app_commands.command(name="settings", description="Show this server's settings")
     async def settings(self, interaction: discord.Interaction) -> None:

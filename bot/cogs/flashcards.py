@@ -1,4 +1,4 @@
-"""/flashcards review and /flashcards stats."""
+"""/flashcards review, /flashcards stats and /flashcards daily (the student's reminder)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs.admin import TutorAdmin
 from bot.cogs.lessons import lesson_autocomplete, resolve_lesson
+from bot.learning.guilds import InvalidSetting
 from bot.views.context import learner_of, tutor_bot
+from bot.views.daily import schedule_text
 from bot.views.embeds import COLOUR
 from bot.views.flashcards import start_review
+from bot.views.replies import UserFacingError
 
 
 class Flashcards(commands.GroupCog, group_name="flashcards"):
@@ -35,6 +39,36 @@ class Flashcards(commands.GroupCog, group_name="flashcards"):
         embed.add_field(name="New left today", value=str(stats.new_left_today))
         embed.add_field(name="Reviewed today", value=str(stats.reviewed_today))
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    daily = app_commands.Group(name="daily", description="Your daily flashcard reminder")
+
+    @daily.command(name="dm", description="A private daily reminder at your own time")
+    @app_commands.describe(
+        time="Your local time, HH:MM (24-hour clock)", timezone="Default: the server's timezone"
+    )
+    async def daily_dm(
+        self, interaction: discord.Interaction, time: str, timezone: str | None = None
+    ) -> None:
+        if interaction.guild_id is None:
+            raise UserFacingError("Run this in your class's server: reminders are per server.")
+        try:
+            scheduled = await tutor_bot(interaction).daily.set_dm(
+                learner_of(interaction), time, timezone
+            )
+        except InvalidSetting as exc:
+            raise UserFacingError(str(exc)) from None
+        await interaction.response.send_message(
+            schedule_text("Your daily DM", scheduled), ephemeral=True
+        )
+
+    daily_dm.autocomplete("timezone")(TutorAdmin._timezones)
+
+    @daily.command(name="off", description="No daily DM, and leave me out of streak shout-outs")
+    async def daily_off(self, interaction: discord.Interaction) -> None:
+        await tutor_bot(interaction).daily.opt_out(learner_of(interaction))
+        await interaction.response.send_message(
+            "Daily reminders are off for you in this server.", ephemeral=True
+        )
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -112,4 +112,49 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        4,
+        "daily prompts: channel and student schedules, one claim per delivery",
+        """
+        CREATE TABLE daily_channels (
+            guild_id INTEGER PRIMARY KEY,
+            channel_id INTEGER NOT NULL,
+            local_time TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            leaderboard_weekday INTEGER,
+            since REAL NOT NULL,
+            failure TEXT,
+            failure_told INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE daily_students (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            dm INTEGER NOT NULL,
+            local_time TEXT,
+            timezone TEXT,
+            since REAL NOT NULL,
+            snooze_day TEXT,
+            snooze_until REAL,
+            dm_closed INTEGER NOT NULL DEFAULT 0,
+            dm_closed_told INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (guild_id, user_id),
+            FOREIGN KEY (guild_id, user_id) REFERENCES learners ON DELETE CASCADE
+        ) WITHOUT ROWID;
+
+        CREATE TABLE daily_claims (
+            key TEXT NOT NULL,
+            day TEXT NOT NULL,
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER,
+            state TEXT NOT NULL,
+            fire_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (key, day),
+            FOREIGN KEY (guild_id, user_id) REFERENCES learners ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX daily_claims_day ON daily_claims (day);
+        """,
+    ),
 )

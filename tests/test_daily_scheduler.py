@@ -1,0 +1,409 @@
+"""The delivery task against a fake clock and a fake sender: on time, exactly once, paced."""
+
+from __future__ import annotations
+
+import asyncio
+import time as wall
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bot.daily_scheduler import (
+    IN_FLIGHT,
+    PROMPTS_PER_SECOND,
+    ChannelPrompt,
+    ChannelUnavailable,
+    DailyPrompts,
+    DmClosed,
+    DmPrompt,
+    Notices,
+    WeeklyLeaderboard,
+)
+from bot.learning.context import Learner
+from bot.learning.flashcards import Grade
+from bot.learning.tutor import Tutor
+from tests.factories import FakeClock
+
+GUILD, CHANNEL = 10, 20
+STUDENT = Learner(GUILD, 30, "ada")
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+class Crash(BaseException):
+    """The process dies (nothing below catches a BaseException)."""
+
+
+@dataclass
+class FakeSender:
+    """Records what would reach Discord; can refuse DMs, lose channels or crash."""
+
+    clock: FakeClock
+    sent: list[tuple[str, int, object, datetime]] = field(default_factory=list)
+    closed_dms: set[int] = field(default_factory=set)
+    lost_channels: dict[int, str] = field(default_factory=dict)
+    crash_after_send: bool = False
+    in_flight: int = 0
+    most_in_flight: int = 0
+
+    async def _send(self, kind: str, target: int, what: object) -> None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)  # a network round trip: let other sends start
+            if target in self.closed_dms:
+                raise DmClosed
+            if target in self.lost_channels:
+                raise ChannelUnavailable(self.lost_channels[target])
+            self.sent.append((kind, target, what, self.clock.now))
+        finally:
+            self.in_flight -= 1
+        if self.crash_after_send:
+            raise Crash
+
+    async def send_channel(self, channel_id: int, post: ChannelPrompt | WeeklyLeaderboard) -> None:
+        await self._send("channel", channel_id, post)
+
+    async def send_dm(self, user_id: int, prompt: DmPrompt) -> None:
+        await self._send("dm", user_id, prompt)
+
+    def of(self, kind: type) -> list:
+        return [what for _, _, what, _ in self.sent if isinstance(what, kind)]
+
+
+@pytest.fixture
+def sender(clock) -> FakeSender:
+    return FakeSender(clock)
+
+
+def prompts(tutor: Tutor, sender: FakeSender, clock: FakeClock, **options) -> DailyPrompts:
+    """A DailyPrompts whose sleep moves the fake clock (pacing costs no real time)."""
+
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
+    return DailyPrompts(tutor, sender, sleep=sleep, **options)
+
+
+async def run_until(daily: DailyPrompts, clock: FakeClock, end: datetime) -> None:
+    """The delivery loop with time jumping from one fire to the next."""
+    while True:
+        wake_at = await daily.tick()
+        if wake_at is None or wake_at > end:
+            clock.now = max(clock.now, end)
+            return
+        clock.now = max(clock.now, wake_at)
+
+
+async def claims(tutor: Tutor) -> list[tuple[str, str, str]]:
+    rows = await tutor.ctx.db.fetchall("SELECT key, day, state FROM daily_claims ORDER BY day, key")
+    return [tuple(row) for row in rows]
+
+
+async def test_the_channel_gets_a_card_of_the_day_and_the_streaks_at_its_local_time(
+    tutor, sender, clock
+) -> None:
+    await tutor.flashcards.review(STUDENT, "alpha-c0", Grade.good)  # day 1 of a streak
+    daily = prompts(tutor, sender, clock)
+    scheduled = await daily.set_channel(
+        GUILD, CHANNEL, "09:00", "Europe/Paris", leaderboard_day="never"
+    )
+    assert scheduled.next_at == utc(2026, 3, 3, 8)  # made at 12:00 UTC: today's is not owed
+    await run_until(daily, clock, utc(2026, 3, 3, 12))
+    [(kind, channel, post, at)] = sender.sent
+    assert (kind, channel, at) == ("channel", CHANNEL, utc(2026, 3, 3, 8))
+    assert isinstance(post, ChannelPrompt) and post.day == date(2026, 3, 3)
+    assert post.card in tutor.course.flashcards
+    assert post.streaks == [(STUDENT.user_id, 1)]
+    assert await claims(tutor) == [("channel:10", "2026-03-03", "sent")]
+
+
+async def test_the_weekly_leaderboard_comes_on_the_teachers_day_with_last_weeks_points(
+    tutor, sender, clock
+) -> None:
+    await tutor.flashcards.review(STUDENT, "alpha-c0", Grade.good)  # Monday 2 March
+    daily = prompts(tutor, sender, clock)
+    await daily.set_channel(GUILD, CHANNEL, "09:00", "UTC", leaderboard_day="tuesday")
+    await run_until(daily, clock, utc(2026, 3, 5, 12))
+    [board] = sender.of(WeeklyLeaderboard)
+    assert board.week == "2026-W10" and [r.user_id for r in board.board.top] == [30]
+    assert len(sender.of(ChannelPrompt)) == 3  # Tuesday, Wednesday, Thursday
+
+
+@pytest.mark.parametrize(
+    ("back_at", "posts", "state"),
+    [(utc(2026, 3, 3, 10, 59), 2, "sent"), (utc(2026, 3, 3, 11, 1), 0, "skipped")],
+)
+async def test_after_an_outage_prompts_are_made_up_within_grace_else_skipped_and_recorded(
+    tutor, sender, clock, back_at, posts, state
+) -> None:
+    daily = prompts(tutor, sender, clock)
+    await daily.set_channel(GUILD, CHANNEL, "09:00", "UTC", leaderboard_day="tuesday")
+    clock.now = back_at  # the bot was down at 09:00
+    await daily.tick()
+    assert len(sender.sent) == posts
+    assert await claims(tutor) == [
+        ("channel:10", "2026-03-03", state),
+        ("leaderboard:10", "2026-03-03", state),
+    ]
+    await run_until(daily, clock, utc(2026, 3, 4, 12))
+    assert len(sender.sent) == posts + 1  # the next day is back to normal
+
+
+async def test_a_dm_comes_at_the_students_own_time_and_timezone(tutor, sender, clock) -> None:
+    daily = prompts(tutor, sender, clock)
+    scheduled = await daily.set_dm(STUDENT, "7:30", "America/New_York")
+    assert scheduled.next_at == utc(2026, 3, 2, 12, 30)  # EST
+    await run_until(daily, clock, utc(2026, 3, 2, 13))
+    [(kind, user, prompt, at)] = sender.sent
+    assert (kind, user, at) == ("dm", STUDENT.user_id, utc(2026, 3, 2, 12, 30))
+    assert prompt == DmPrompt(GUILD, date(2026, 3, 2), due=0, new=6, snoozable=True)
+
+
+async def test_nothing_to_study_means_no_dm(tutor, sender, clock) -> None:
+    await tutor.guilds.update(GUILD, new_cards_per_day=0)
+    daily = prompts(tutor, sender, clock)
+    await daily.set_dm(STUDENT, "13:00", "UTC")
+    await run_until(daily, clock, utc(2026, 3, 2, 14))
+    assert sender.sent == []
+    assert await claims(tutor) == [("dm:10:30", "2026-03-02", "empty")]
+
+
+@pytest.mark.parametrize(
+    ("zone", "at", "start", "expected"),
+    [
+        ("Europe/Paris", "02:30", utc(2026, 3, 28, 12), [(3, 29, 1), (3, 30, 0)]),
+        ("Europe/Paris", "02:30", utc(2026, 10, 24, 12), [(10, 25, 0), (10, 26, 1)]),
+        ("America/New_York", "02:30", utc(2026, 3, 7, 12), [(3, 8, 7), (3, 9, 6)]),
+        ("America/New_York", "01:30", utc(2026, 10, 31, 12), [(11, 1, 5), (11, 2, 6)]),
+    ],
+)
+async def test_dst_changes_keep_one_prompt_per_local_day(
+    tutor, sender, clock, zone, at, start, expected
+) -> None:
+    clock.now = start
+    daily = prompts(tutor, sender, clock)
+    await daily.set_channel(GUILD, CHANNEL, at, zone, leaderboard_day="never")
+    await run_until(daily, clock, start + timedelta(days=2))
+    assert [sent_at for *_, sent_at in sender.sent] == [utc(2026, *h, 30) for h in expected]
+    assert len({post.day for post in sender.of(ChannelPrompt)}) == 2
+
+
+async def test_midnight_belongs_to_the_local_day_on_both_sides_of_utc(tutor, sender, clock) -> None:
+    daily = prompts(tutor, sender, clock)
+    await daily.set_channel(GUILD, CHANNEL, "00:00", "Europe/Paris", leaderboard_day="never")
+    await daily.set_dm(STUDENT, "23:30", "America/Los_Angeles")
+    await run_until(daily, clock, utc(2026, 3, 4, 12))
+    days = [(kind, what.day, at) for kind, _, what, at in sender.sent]
+    assert days == [
+        ("channel", date(2026, 3, 3), utc(2026, 3, 2, 23)),
+        ("dm", date(2026, 3, 2), utc(2026, 3, 3, 7, 30)),
+        ("channel", date(2026, 3, 4), utc(2026, 3, 3, 23)),
+        ("dm", date(2026, 3, 3), utc(2026, 3, 4, 7, 30)),
+    ]
+
+
+async def test_a_restart_mid_day_sends_nothing_twice(tutor, sender, clock, tmp_path) -> None:
+    daily = prompts(tutor, sender, clock)
+    await daily.set_channel(GUILD, CHANNEL, "13:00", "UTC", leaderboard_day="never")
+    await daily.set_dm(STUDENT, "13:00", "UTC")
+    await run_until(daily, clock, utc(2026, 3, 2, 14))
+    assert len(sender.sent) == 2
+    await tutor.close()
+
+    clock.now = utc(2026, 3, 2, 14, 30)
+    restarted = await Tutor.open(tmp_path / "tutor.sqlite3", tutor.course, clock)
+    try:
+        again = prompts(restarted, sender, clock)
+        assert await again.tick() == utc(2026, 3, 3, 13)
+        assert len(sender.sent) == 2
+    finally:
+        await restarted.close()
+
+
+async def test_a_crash_between_send_and_record_never_sends_twice(
+    tutor, sender, clock, tmp_path
+) -> None:
+    daily = prompts(tutor, sender, clock)
+    await daily.set_dm(STUDENT, "13:00", "UTC")
+    clock.now = utc(2026, 3, 2, 13)
+    sender.crash_after_send = True
+    with pytest.raises(BaseExceptionGroup) as crashed:
+        await daily.tick()
+    assert crashed.group_contains(Crash)
+    assert len(sender.sent) == 1
+    assert await claims(tutor) == [("dm:10:30", "2026-03-02", "sending")]
+    await tutor.close()
+
+    sender.crash_after_send = False
+    restarted = await Tutor.open(tmp_path / "tutor.sqlite3", tutor.course, clock)
+    try:
+        await prompts(restarted, sender, clock).tick()
+        assert len(sender.sent) == 1  # the ambiguous 'sending' claim is not retried
+        assert await claims(restarted) == [("dm:10:30", "2026-03-02", "sending")]
+    finally:
+        await restarted.close()
+
+
+async def test_two_ticks_at_once_deliver_each_prompt_once(tutor, sender, clock) -> None:
+    daily = prompts(tutor, sender, clock)
+    await daily.set_channel(GUILD, CHANNEL, "13:00", "UTC", leaderboard_day="never")
+    for user in range(100, 110):
+        await daily.set_dm(Learner(GUILD, user), "13:00", "UTC")
+    clock.now = utc(2026, 3, 2, 13)
+    await asyncio.gather(daily.tick(), prompts(tutor, sender, clock).tick())
+    assert len(sender.sent) == 11
+
+
+async def test_a_thousand_students_on_the_same_minute_all_get_one_paced_dm(
+    tutor, sender, clock
+) -> None:
+    daily = prompts(tutor, sender, clock)
+    students = [Learner(GUILD, 1000 + i) for i in range(1000)]
+    for who in students:
+        await daily.set_dm(who, "13:00", "UTC")
+    await daily.set_channel(GUILD, CHANNEL, "13:00", "UTC", leaderboard_day="never")
+    clock.now = utc(2026, 3, 2, 13)
+    started = wall.perf_counter()
+    await daily.tick()
+    elapsed = wall.perf_counter() - started
+    assert sorted(user for kind, user, *_ in sender.sent if kind == "dm") == [
+        who.user_id for who in students
+    ]
+    assert len(sender.sent) == 1001
+    virtual = (clock.now - utc(2026, 3, 2, 13)).total_seconds()
+    assert virtual == pytest.approx(1000 / PROMPTS_PER_SECOND, rel=0.01)
+    times = sorted(at for *_, at in sender.sent)
+    per = int(PROMPTS_PER_SECOND)
+    assert all(
+        later - first >= timedelta(seconds=0.99)
+        for first, later in zip(times, times[per:], strict=False)
+    )
+    assert sender.most_in_flight <= IN_FLIGHT
+    await daily.tick()
+    assert len(sender.sent) == 1001
+    states = await tutor.ctx.db.fetchall("SELECT state, count(*) FROM daily_claims GROUP BY state")
+    assert [tuple(row) for row in states] == [("sent", 1001)]
+    print(f"\n1,001 prompts: {elapsed:.2f} s of CPU/DB work, {virtual:.1f} s paced (virtual)")
+
+
+async def test_closed_dms_are_recorded_paused_and_told_once(tutor, sender, clock) -> None:
+    daily = prompts(tutor, sender, clock)
+    await daily.set_dm(STUDENT, "13:00", "UTC")
+    sender.closed_dms.add(STUDENT.user_id)
+    await run_until(daily, clock, utc(2026, 3, 3, 14))
+    assert sender.sent == []
+    assert await claims(tutor) == [("dm:10:30", "2026-03-02", "failed")]  # paused: one try
+    notices = await daily.notices(GUILD, STUDENT.user_id, teacher=False)
+    assert notices == Notices(dm_closed=True)
+    await daily.noticed(GUILD, STUDENT.user_id, notices)
+    assert not await daily.notices(GUILD, STUDENT.user_id, teacher=False)
+
+    sender.closed_dms.clear()
+    await daily.set_dm(STUDENT, "15:00", "UTC")  # the student opened DMs and opted in again
+    await run_until(daily, clock, utc(2026, 3, 3, 16))
+    assert len(sender.sent) == 1
+
+
+@pytest.mark.parametrize("reason", ["deleted", "forbidden"])
+async def test_a_lost_channel_is_recorded_paused_and_told_to_teachers(
+    tutor, sender, clock, reason
+) -> None:
+    daily = prompts(tutor, sender, clock)
+    await daily.set_channel(GUILD, CHANNEL, "13:00", "UTC", leaderboard_day="never")
+    sender.lost_channels[CHANNEL] = reason
+    await run_until(daily, clock, utc(2026, 3, 4, 14))
+    assert await claims(tutor) == [("channel:10", "2026-03-02", "failed")]
+    assert not await daily.notices(GUILD, STUDENT.user_id, teacher=False)
+    notices = await daily.notices(GUILD, 1, teacher=True)
+    assert notices.channel_failure == (CHANNEL, reason)
+    await daily.noticed(GUILD, 1, notices)
+    assert not await daily.notices(GUILD, 1, teacher=True)
+
+
+async def test_snooze_repeats_the_dm_an_hour_later_once(tutor, sender, clock) -> None:
+    daily = prompts(tutor, sender, clock)
+    await daily.set_dm(STUDENT, "13:00", "UTC")
+    await run_until(daily, clock, utc(2026, 3, 2, 13, 10))
+    until = await daily.snooze(STUDENT, date(2026, 3, 2))
+    assert until == utc(2026, 3, 2, 14, 10)
+    assert await daily.snooze(STUDENT, date(2026, 3, 2)) is None  # once
+    await run_until(daily, clock, utc(2026, 3, 2, 18))
+    first, again = sender.of(DmPrompt)
+    assert first.snoozable and not again.snoozable and again.day == first.day
+    assert sender.sent[1][3] == until
+
+
+async def test_opting_out_stops_dms_and_leaves_the_student_out_of_shout_outs(
+    tutor, sender, clock
+) -> None:
+    await tutor.flashcards.review(STUDENT, "alpha-c0", Grade.good)
+    daily = prompts(tutor, sender, clock)
+    await daily.set_dm(STUDENT, "13:00", "UTC")
+    await daily.set_channel(GUILD, CHANNEL, "13:00", "UTC", leaderboard_day="never")
+    await daily.opt_out(STUDENT)
+    await run_until(daily, clock, utc(2026, 3, 2, 14))
+    [post] = sender.of(ChannelPrompt)
+    assert post.streaks == [] and sender.of(DmPrompt) == []
+
+
+async def test_forgetting_a_learner_forgets_their_daily_settings_and_claims(
+    tutor, sender, clock
+) -> None:
+    daily = prompts(tutor, sender, clock)
+    await daily.set_dm(STUDENT, "13:00", "UTC")
+    await run_until(daily, clock, utc(2026, 3, 2, 14))
+    await tutor.guilds.forget(STUDENT)
+    for table in ("daily_students", "daily_claims"):
+        assert await tutor.ctx.db.fetchall(f"SELECT * FROM {table}") == []
+
+
+class ManualSleep:
+    """The loop's sleep: each nap lasts until the test ends it (moving the clock)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.naps: asyncio.Queue[tuple[float, asyncio.Future[None]]] = asyncio.Queue()
+
+    async def __call__(self, seconds: float) -> None:
+        done = asyncio.get_running_loop().create_future()
+        await self.naps.put((seconds, done))
+        await done
+
+    async def next_nap(self) -> tuple[float, asyncio.Future[None]]:
+        while True:
+            seconds, done = await asyncio.wait_for(self.naps.get(), 2)
+            if not done.done():
+                return seconds, done
+
+    async def end_next_nap(self) -> float:
+        seconds, done = await self.next_nap()
+        self.clock.advance(seconds=seconds)
+        done.set_result(None)
+        return seconds
+
+
+async def test_the_loop_sleeps_until_the_next_fire_and_wakes_early_on_a_change(
+    tutor, sender, clock
+) -> None:
+    clock.now = utc(2026, 3, 2, 8, 30)
+    sleep = ManualSleep(clock)
+    daily = DailyPrompts(tutor, sender, sleep=sleep)
+    await daily.set_channel(GUILD, CHANNEL, "09:00", "UTC", leaderboard_day="never")
+    loop = asyncio.create_task(daily.run())
+    try:
+        assert (await sleep.next_nap())[0] == 1800
+        await daily.set_channel(
+            GUILD, CHANNEL, "08:45", "UTC", leaderboard_day="never"
+        )  # while it sleeps
+        assert await sleep.end_next_nap() == 900
+        assert await sleep.next_nap()  # asleep again, after posting
+        assert [at for *_, at in sender.sent] == [utc(2026, 3, 2, 8, 45)]
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+    assert loop.cancelled()
