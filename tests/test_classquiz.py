@@ -163,3 +163,20 @@ async def test_stopping_closes_the_question_and_still_saves(tutor, clock) -> Non
     async with tutor.ctx.db.transaction() as conn:
         rows = await conn.execute_fetchall("SELECT points FROM quiz_answers")
     assert rows == [(1000,)]
+
+
+async def test_a_failing_display_never_loses_the_scores(tutor, clock) -> None:
+    quiz = make_quiz(tutor, n=2, seconds=10)
+
+    class Broken(Recorder):
+        async def tick(self, quiz, remaining) -> None:
+            raise ConnectionError("message deleted")
+
+    async def sleep(seconds: float) -> None:
+        quiz.submit(7, "ada", quiz.index, quiz.current.answer_index, clock.now)
+        clock.advance(seconds=seconds)
+
+    with pytest.raises(ConnectionError):
+        await drive(quiz, Broken(), tutor.ctx, sleep)
+    rows = await tutor.ctx.db.fetchall("SELECT user_id, points FROM quiz_answers")
+    assert rows == [(7, 1000)]

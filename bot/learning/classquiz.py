@@ -233,9 +233,12 @@ async def drive(
         stopped = True
         raise
     finally:
-        if quiz.is_open:
-            await presenter.question_closed(quiz, quiz.close())
+        # Scores are saved before anything is shown: a failing presenter (message
+        # deleted, permission lost) must never cost students their points.
+        last = quiz.close() if quiz.is_open else None
         await save_results(ctx, quiz)
+        if last is not None:
+            await presenter.question_closed(quiz, last)
         await presenter.finished(quiz, quiz.podium(), stopped)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import discord
 
 from bot.curriculum.models import Question
@@ -9,6 +11,8 @@ from bot.learning.classquiz import ClassQuiz, Player, QuestionResult, Verdict
 from bot.views.actions import action, button, view_of
 from bot.views.context import tutor_bot
 from bot.views.embeds import COLOUR, LETTERS, clip, question_embed
+
+log = logging.getLogger("bot.discord")
 
 MEDALS = ("🥇", "🥈", "🥉")
 BAR_WIDTH = 12
@@ -73,7 +77,11 @@ def podium_embed(quiz: ClassQuiz, podium: list[Player], stopped: bool) -> discor
 
 
 class ChannelPresenter:
-    """Shows a class quiz in a channel; the question message is edited, never reposted."""
+    """Shows a class quiz in a channel; the question message is edited, never reposted.
+
+    A countdown edit that fails (a hiccup, a rate limit) is logged and skipped: the
+    next tick or the results edit will bring the message up to date.
+    """
 
     def __init__(self, channel: discord.abc.Messageable) -> None:
         self.channel = channel
@@ -85,8 +93,12 @@ class ChannelPresenter:
         )
 
     async def tick(self, quiz: ClassQuiz, remaining: int) -> None:
-        if self.message is not None:
+        if self.message is None:
+            return
+        try:
             await self.message.edit(embed=live_embed(quiz, quiz.current, remaining))
+        except discord.HTTPException as exc:
+            log.warning("class quiz countdown edit failed in %s: %s", quiz.channel_id, exc)
 
     async def question_closed(self, quiz: ClassQuiz, result: QuestionResult) -> None:
         if self.message is not None:
