@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time as wall
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,6 +12,7 @@ import pytest
 
 from bot.daily_scheduler import (
     IN_FLIGHT,
+    MAX_NAP_S,
     PROMPTS_PER_SECOND,
     ChannelPrompt,
     ChannelUnavailable,
@@ -362,46 +364,61 @@ async def test_forgetting_a_learner_forgets_their_daily_settings_and_claims(
         assert await tutor.ctx.db.fetchall(f"SELECT * FROM {table}") == []
 
 
-class ManualSleep:
-    """The loop's sleep: each nap lasts until the test ends it (moving the clock)."""
+class VirtualTime:
+    """Sleeps that pass at once and move the fake clock, but never beyond ``horizon``: a
+    sleep that would end later waits until the test moves the horizon on."""
 
     def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
-        self.naps: asyncio.Queue[tuple[float, asyncio.Future[None]]] = asyncio.Queue()
+        self.horizon = clock.now
+        self.naps: list[float] = []
+        self._waiting: list[datetime] = []
+        self._changed = asyncio.Condition()
 
-    async def __call__(self, seconds: float) -> None:
-        done = asyncio.get_running_loop().create_future()
-        await self.naps.put((seconds, done))
-        await done
+    async def sleep(self, seconds: float) -> None:
+        end = self.clock.now + timedelta(seconds=seconds)
+        async with self._changed:
+            self.naps.append(seconds)
+            self._waiting.append(end)
+            self._changed.notify_all()
+            try:
+                await self._changed.wait_for(lambda: end <= self.horizon)
+            finally:
+                self._waiting.remove(end)
+        self.clock.now = max(self.clock.now, end)
 
-    async def next_nap(self) -> tuple[float, asyncio.Future[None]]:
-        while True:
-            seconds, done = await asyncio.wait_for(self.naps.get(), 2)
-            if not done.done():
-                return seconds, done
+    async def run_to(self, horizon: datetime) -> None:
+        async with self._changed:
+            self.horizon = horizon
+            self._changed.notify_all()
 
-    async def end_next_nap(self) -> float:
-        seconds, done = await self.next_nap()
-        self.clock.advance(seconds=seconds)
-        done.set_result(None)
-        return seconds
+    async def _until(self, ready: Callable[[], bool]) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(ready), 3)
+
+    async def until_naps(self, count: int) -> list[float]:
+        await self._until(lambda: len(self.naps) >= count)
+        return self.naps
+
+    async def until_idle(self) -> None:
+        """Until something sleeps past the horizon: all that was due is done."""
+        await self._until(lambda: any(end > self.horizon for end in self._waiting))
 
 
 async def test_the_loop_sleeps_until_the_next_fire_and_wakes_early_on_a_change(
     tutor, sender, clock
 ) -> None:
     clock.now = utc(2026, 3, 2, 8, 30)
-    sleep = ManualSleep(clock)
-    daily = DailyPrompts(tutor, sender, sleep=sleep)
+    time = VirtualTime(clock)
+    daily = DailyPrompts(tutor, sender, sleep=time.sleep)
     await daily.set_channel(GUILD, CHANNEL, "09:00", "UTC", leaderboard_day="never")
     loop = asyncio.create_task(daily.run())
     try:
-        assert (await sleep.next_nap())[0] == 1800
-        await daily.set_channel(
-            GUILD, CHANNEL, "08:45", "UTC", leaderboard_day="never"
-        )  # while it sleeps
-        assert await sleep.end_next_nap() == 900
-        assert await sleep.next_nap()  # asleep again, after posting
+        assert await time.until_naps(1) == [1800]
+        await daily.set_channel(GUILD, CHANNEL, "08:45", "UTC", leaderboard_day="never")
+        assert await time.until_naps(2) == [1800, 900]  # woken early, sleeps less
+        await time.run_to(utc(2026, 3, 2, 8, 46))
+        assert (await time.until_naps(3))[2] == MAX_NAP_S  # posted; asleep till tomorrow
         assert [at for *_, at in sender.sent] == [utc(2026, 3, 2, 8, 45)]
     finally:
         loop.cancel()

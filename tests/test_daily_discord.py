@@ -1,0 +1,147 @@
+"""Daily prompts through real discord.py and the local Discord stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bot.learning.context import Learner
+from tests.conftest import CONTENT
+from tests.discord_helpers import custom_id_of, labels, make_bot
+from tests.fake_discord import (
+    FakeDiscord,
+    FakeGuild,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    point_discord_py_at,
+)
+from tests.test_daily_scheduler import VirtualTime, utc
+
+CLASS_SIZE = 40
+
+
+@pytest.fixture
+async def world(tmp_path, course, clock):
+    """A running bot whose daily task sleeps in virtual time; it is 08:00 on a Monday."""
+    guild = FakeGuild()
+    classmates = [guild.add_member(FakeUser(f"student{i:02}")) for i in range(CLASS_SIZE)]
+    clock.now = utc(2026, 3, 2, 8)
+    time = VirtualTime(clock)
+    # Discord's limit is per route: 10 per 0.25 s makes a class's DMs hit it.
+    async with FakeDiscord(guild=guild, rate_limit=10, rate_window=0.25) as fake:
+        with point_discord_py_at(fake):
+            bot = await make_bot(tmp_path / "t.sqlite3", course, clock, CONTENT)
+            bot.daily.sleep = time.sleep
+            await fake.start_client(bot)
+            try:
+                yield fake, bot, time, classmates
+            finally:
+                await fake.stop_client(bot)
+                await bot.tutor.close()
+
+
+@pytest.fixture
+def dm_clicks(monkeypatch) -> None:
+    """Work around a stand-in bug: for a click in a DM it sends authorizing_integration_owners
+    {"0": "None"}, which discord.py cannot parse; Discord sends "0" there."""
+    metadata = FakeInteraction.metadata
+
+    def fixed(ix: FakeInteraction) -> dict:
+        return {**metadata(ix), "authorizing_integration_owners": {"0": "0"}}
+
+    monkeypatch.setattr(FakeInteraction, "metadata", fixed)
+
+
+async def states(bot) -> list[str]:
+    rows = await bot.tutor.ctx.db.fetchall("SELECT state FROM daily_claims")
+    return [state for (state,) in rows]
+
+
+def has_embed(title: str) -> Callable[[FakeMessage], bool]:
+    return lambda m: bool(m.embeds) and m.embeds[0].get("title", "").startswith(title)
+
+
+async def click(fake: FakeDiscord, message: FakeMessage, label: str, user):
+    ix = await fake.click(message, custom_id_of(message, label), user=user)
+    await ix.response()
+    return ix
+
+
+async def test_a_prompt_reaches_the_channel_and_a_dm_and_their_buttons_start_reviews(
+    world, dm_clicks
+) -> None:
+    fake, bot, time, _ = world
+    guild, student = fake.guild, fake.guild.student
+    ix = await fake.slash(
+        "tutor-admin daily", {"time": "09:00", "leaderboard_day": "never"}, user=guild.admin
+    )
+    reply = await ix.original()
+    assert reply.ephemeral
+    assert f"Daily prompt in <#{guild.text_channel.id}> at **09:00** (UTC)" in reply.content
+    ix = await fake.slash("flashcards daily dm", {"time": "9:00"}, user=student)
+    assert "Your daily DM at **09:00** (UTC)" in (await ix.original()).content
+
+    await time.run_to(utc(2026, 3, 2, 9, 1))
+    post = await fake.wait_for_message(guild.text_channel, has_embed("Card of the day"))
+    assert labels(post) == ["Start my review"]
+    dm = await fake.wait_for_message(fake.dm_channel(student), has_embed("Your daily flashcards"))
+    assert "due and 10 new" in dm.embeds[0]["description"]
+    assert labels(dm) == ["Review now", "Snooze 1 h"]
+
+    review = await click(fake, dm, "Review now", student)
+    card = await review.original(lambda m: not m.loading)
+    assert card.ephemeral and card.embeds[0]["title"].startswith("Flashcard ·")
+    await click(fake, card, "Show answer", student)
+    await click(fake, card, "Good", student)
+    stats = await bot.tutor.flashcards.stats(Learner(guild.id, student.id))
+    assert stats.reviewed_today == 1  # the DM's review counts for the server
+
+    from_channel = await click(fake, post, "Start my review", guild.teacher)
+    card = await from_channel.original(lambda m: not m.loading)
+    assert card.embeds[0]["title"].startswith("Flashcard ·")
+
+    await click(fake, dm, "Snooze 1 h", student)
+    assert dm.content.startswith("⏰ Snoozed") and labels(dm) == ["Review now"]
+    await time.run_to(utc(2026, 3, 2, 10, 1))
+    again = await fake.wait_for_message(
+        fake.dm_channel(student), lambda m: m.id != dm.id and has_embed("Your daily")(m)
+    )
+    assert labels(again) == ["Review now"]  # a snoozed prompt cannot be snoozed again
+    assert [m for m in fake.messages(guild.text_channel) if not m.ephemeral] == [post]
+
+
+async def test_closed_dms_and_a_lost_channel_are_told_on_the_next_command(world) -> None:
+    fake, bot, time, _ = world
+    guild, student = fake.guild, fake.guild.student
+    await bot.daily.set_channel(guild.id, guild.text_channel.id, "09:00", leaderboard_day="never")
+    await bot.daily.set_dm(Learner(guild.id, student.id), "09:00")
+    fake.block_dms(student)
+    fake.fail_channel(guild.text_channel, 404)
+    await time.run_to(utc(2026, 3, 2, 9, 1))
+    await time.until_idle()
+    assert await states(bot) == ["failed", "failed"]
+
+    ix = await fake.slash("flashcards stats", user=student)
+    [note] = await ix.followups(1)
+    assert note.ephemeral and "do not accept DMs" in note.content
+    assert "could not be posted" not in note.content  # that one is for teachers
+
+    ix = await fake.slash("tutor-admin settings", user=guild.admin)
+    [note] = await ix.followups(1)
+    assert note.ephemeral and "no longer exists" in note.content
+    assert not await bot.daily.notices(guild.id, guild.admin.id, teacher=True)  # told once
+
+
+async def test_a_class_fan_out_respects_rate_limits_and_loses_nothing(world) -> None:
+    fake, bot, time, classmates = world
+    for member in classmates:
+        await bot.daily.set_dm(Learner(fake.guild.id, member.id, member.name), "09:00")
+    await time.run_to(utc(2026, 3, 2, 9, 1))
+    await time.until_idle()
+    assert await states(bot) == ["sent"] * CLASS_SIZE
+    for member in classmates:
+        assert len(fake.messages(fake.dm_channel(member))) == 1
+    assert len(fake.calls_to("POST", "/users/@me/channels")) == CLASS_SIZE
+    assert all(call.status != 429 for call in fake.calls)  # discord.py waited instead
