@@ -1,13 +1,14 @@
 """Daily prompts: the schedules people set, and the one background task that delivers them.
 
-Exactly once per schedule per local day. Each delivery first inserts a claim row keyed by
-(schedule, day) in state ``sending`` in its own committed transaction, then sends, then
-marks the claim ``sent`` (or ``failed``). Whoever inserts the claim is the only one who
-may send, so two ticks or two processes never both send, and a prompt whose claim
-exists is never sent again. A crash between the send and the ``sent`` mark leaves a
-``sending`` claim that is deliberately NOT retried after a restart: we cannot know
-whether Discord got the message, and a missing prompt is better than a duplicate
-(at-most-once in that small window; ``sending`` rows show where it happened).
+Exactly once per schedule per local day. Right before sending, a delivery inserts a claim
+row keyed by (schedule, local day) in state ``sending`` and commits it, then sends, then
+marks it ``sent`` (or ``failed``). Only whoever inserts the claim may send, so two ticks
+or two processes never both send, and a prompt with a claim is never sent again. A crash
+between the send and the ``sent`` mark leaves a ``sending`` claim that is deliberately
+NOT retried after a restart: we cannot know whether Discord got the message, and a
+missing prompt is better than a duplicate (at-most-once in that window only; ``sending``
+rows show where it happened). A shutdown before the claim leaves nothing behind, and the
+prompt is made up after the restart like any missed one.
 
 Nothing here imports discord: messages go out through an injected ``Sender``, time
 comes from the core's injected clock and ``sleep``, so tests run days in milliseconds.
@@ -20,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Protocol
 
 import aiosqlite
@@ -369,19 +371,26 @@ class DailyPrompts:
             slots.release()
 
     async def _deliver_once(self, fire: Fire, target: Target) -> None:
-        """Claim, send, mark: see the module docstring for why in this order."""
+        """Build, wait for a turn, claim, send, mark. The claim comes last before the send so
+        a shutdown while waiting leaves no claim (the prompt is made up after a restart)."""
+        send = await self._prepare(fire, target)
+        if send is None:
+            async with self._ctx.db.transaction() as conn:
+                await _claim(conn, fire, target, "empty", self._ctx.now(), "nothing to study")
+            return
+        await self._pace()
         async with self._ctx.db.transaction() as conn:
             if not await _claim(conn, fire, target, "sending", self._ctx.now()):
                 return  # another tick or process owns this delivery
         try:
-            sent = await self._send(fire, target)
+            await send()
         except (DmClosed, ChannelUnavailable) as exc:
             await self._finish(fire, target, "failed", exc)
         except Exception as exc:
             log.exception("daily prompts: %s for %s failed", fire.key, fire.day)
             await self._finish(fire, target, "failed", exc)
         else:
-            await self._finish(fire, target, "sent" if sent else "empty")
+            await self._finish(fire, target, "sent")
 
     async def _finish(
         self, fire: Fire, target: Target, state: str, problem: Exception | None = None
@@ -395,24 +404,20 @@ class DailyPrompts:
             elif isinstance(problem, ChannelUnavailable):
                 await store.channel_failed(conn, target.guild_id, problem.reason)
 
-    async def _send(self, fire: Fire, target: Target) -> bool:
-        """Build and send one prompt; False when there was nothing worth sending."""
+    async def _prepare(self, fire: Fire, target: Target) -> Callable[[], Awaitable[None]] | None:
+        """The send of this prompt, ready to go; None when there is nothing worth sending."""
         if target.channel_id is not None:  # a channel post or the weekly leaderboard
             build = self._channel_prompt if target.kind == "channel" else self._weekly_board
             post = await build(fire, target.guild_id)
-            await self._pace()
-            await self._sender.send_channel(target.channel_id, post)
-            return True
+            return partial(self._sender.send_channel, target.channel_id, post)
         assert target.user_id is not None
         stats = await self._tutor.flashcards.stats(Learner(target.guild_id, target.user_id))
         if stats.due_now + stats.new_left_today == 0:
-            return False  # no prompt beats a prompt to do nothing
+            return None  # no prompt beats a prompt to do nothing
         prompt = DmPrompt(
             target.guild_id, fire.day, stats.due_now, stats.new_left_today, target.kind == "dm"
         )
-        await self._pace()
-        await self._sender.send_dm(target.user_id, prompt)
-        return True
+        return partial(self._sender.send_dm, target.user_id, prompt)
 
     async def _channel_prompt(self, fire: Fire, guild_id: int) -> ChannelPrompt:
         card = card_of_the_day(self._tutor.course.flashcards, guild_id, fire.day)

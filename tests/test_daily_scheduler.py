@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time as wall
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -251,6 +252,25 @@ async def test_a_crash_between_send_and_record_never_sends_twice(
         await restarted.close()
 
 
+async def test_a_shutdown_mid_fan_out_loses_none_of_the_prompts_waiting_their_turn(
+    tutor, sender, clock
+) -> None:
+    class_ = [Learner(GUILD, user) for user in range(100, 108)]
+    for who in class_:
+        await prompts(tutor, sender, clock).set_dm(who, "13:00", "UTC")
+    clock.now = utc(2026, 3, 2, 13)
+    time = VirtualTime(clock)  # time stops at 13:00: the second prompt waits for its turn
+    tick = asyncio.create_task(DailyPrompts(tutor, sender, sleep=time.sleep, in_flight=1).tick())
+    await time.until_idle()
+    tick.cancel()
+    await asyncio.gather(tick, return_exceptions=True)
+    assert len(sender.sent) == 1
+    assert await claims(tutor) == [("dm:10:100", "2026-03-02", "sent")]  # no stuck claims
+
+    await prompts(tutor, sender, clock).tick()  # restarted, within the grace window
+    assert sorted(user for _, user, *_ in sender.sent) == [who.user_id for who in class_]
+
+
 async def test_two_ticks_at_once_deliver_each_prompt_once(tutor, sender, clock) -> None:
     daily = prompts(tutor, sender, clock)
     await daily.set_channel(GUILD, CHANNEL, "13:00", "UTC", leaderboard_day="never")
@@ -280,17 +300,16 @@ async def test_a_thousand_students_on_the_same_minute_all_get_one_paced_dm(
     virtual = (clock.now - utc(2026, 3, 2, 13)).total_seconds()
     assert virtual == pytest.approx(1000 / PROMPTS_PER_SECOND, rel=0.01)
     times = sorted(at for *_, at in sender.sent)
-    per = int(PROMPTS_PER_SECOND)
-    assert all(
-        later - first >= timedelta(seconds=0.99)
-        for first, later in zip(times, times[per:], strict=False)
-    )
+    busiest = max(bisect_left(times, t + timedelta(seconds=1)) - i for i, t in enumerate(times))
+    # Turns come 1/15 s apart; a send may trail its turn by a claim's write, never by more
+    # than the in-flight bound: at most ~20 prompts (~40 requests) in any second.
+    assert busiest <= PROMPTS_PER_SECOND + IN_FLIGHT
     assert sender.most_in_flight <= IN_FLIGHT
     await daily.tick()
     assert len(sender.sent) == 1001
     states = await tutor.ctx.db.fetchall("SELECT state, count(*) FROM daily_claims GROUP BY state")
     assert [tuple(row) for row in states] == [("sent", 1001)]
-    print(f"\n1,001 prompts: {elapsed:.2f} s of CPU/DB work, {virtual:.1f} s paced (virtual)")
+    print(f"\n1,001 prompts: {elapsed:.2f} s real, {virtual:.1f} s paced, {busiest} in 1 s at most")
 
 
 async def test_closed_dms_are_recorded_paused_and_told_once(tutor, sender, clock) -> None:
