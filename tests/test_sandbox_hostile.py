@@ -66,7 +66,8 @@ async def test_a_memory_bomb_is_killed_and_flagged(sandbox: Sandbox) -> None:
 async def test_a_growing_list_is_killed_and_flagged(sandbox: Sandbox) -> None:
     result = await hostile(sandbox, "x = []\nwhile True:\n    x.append(' ' * 4096)", timeout_s=3)
     assert result["memory_exceeded"] is True
-    assert result["peak_memory_kb"] <= 130 * 1024
+    # 128 MiB for what the snippet allocates, on top of the interpreter's start-up
+    assert 128 * 1024 <= result["peak_memory_kb"] <= 150 * 1024
 
 
 async def test_an_infinite_loop_is_stopped_by_the_wall_clock(sandbox: Sandbox) -> None:

@@ -8,7 +8,9 @@ in one parent per worker: ``<own group>/tutor-sandbox-<pid>/<snippet>``.
 
 from __future__ import annotations
 
+import collections
 import errno
+import itertools
 import logging
 import os
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ class Layout:
     swap_limit: str
     swap_value: str  # "" means: the memory limit itself (v1 limits memory+swap)
     oom_events: str
+    peak: str
 
 
 def _v1(parents: dict[str, Path]) -> Layout:
@@ -39,28 +42,34 @@ def _v1(parents: dict[str, Path]) -> Layout:
         "memory.memsw.limit_in_bytes",
         "",
         "memory.oom_control",
+        "memory.max_usage_in_bytes",
     )
 
 
 def _v2(parent: Path) -> Layout:
     parents = dict.fromkeys(CONTROLLERS, parent)
-    return Layout("v2", parents, "memory.max", "memory.swap.max", "0", "memory.events")
+    return Layout(
+        "v2", parents, "memory.max", "memory.swap.max", "0", "memory.events", "memory.peak"
+    )
 
 
 class Cgroups:
-    """The worker's parent group; makes one group per snippet."""
+    """The worker's parent group; makes one group per snippet. A finished snippet's
+    group is removed by the next ``create`` (which runs off the event loop), not on the
+    way to the answer: removing a memory cgroup can take milliseconds."""
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        self._serial = 0
+        self._serial = itertools.count(1)  # next() is atomic: create() runs on threads
+        self._retired: collections.deque[SnippetGroup] = collections.deque()
 
     @property
     def version(self) -> str:
         return self.layout.version
 
     def create(self, memory_bytes: int, pids: int) -> SnippetGroup:
-        self._serial += 1
-        name = f"s{self._serial}"
+        self._remove_retired()
+        name = f"s{next(self._serial)}"
         dirs = tuple(dict.fromkeys(parent / name for parent in self.layout.parents.values()))
         for directory in dirs:
             directory.mkdir()
@@ -73,7 +82,17 @@ class Cgroups:
         _write(self.layout.parents["pids"] / name / "pids.max", str(pids))
         return group
 
+    def retire(self, group: SnippetGroup) -> None:
+        """``group`` is empty for good (every process in it is gone)."""
+        self._retired.append(group)
+
+    def _remove_retired(self) -> None:
+        while self._retired:
+            for directory in self._retired.popleft().dirs:
+                _remove(directory)
+
     def close(self) -> None:
+        self._remove_retired()
         for parent in set(self.layout.parents.values()):
             _remove(parent)
 
@@ -83,32 +102,23 @@ class SnippetGroup:
     layout: Layout
     dirs: tuple[Path, ...]
 
-    @property
-    def procs_files(self) -> list[str]:
-        """Writing "0" to each moves the writing process (done before exec)."""
-        return [str(directory / "cgroup.procs") for directory in self.dirs]
-
-    def oom_killed(self) -> bool:
-        memory_dir = next(d for d in self.dirs if d.parent == self.layout.parents["memory"])
-        for line in (memory_dir / self.layout.oom_events).read_text().splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill":
-                return int(value) > 0
-        return False
-
-    def remove(self) -> None:
+    def join(self, pid: int) -> None:
+        """Move ``pid`` in; its children will be born inside. (Pages it already has stay
+        charged where they were: the limit counts what the snippet allocates.)"""
         for directory in self.dirs:
-            _remove(directory)
+            _write(directory / "cgroup.procs", str(pid))
 
-
-def join(procs_files: list[str]) -> None:
-    """Runs in the forked child before exec: only raw system calls, no locks."""
-    for path in procs_files:
-        fd = os.open(path, os.O_WRONLY)
+    def figures(self) -> tuple[bool, int | None]:
+        """Whether the OOM killer killed in the group, and its peak memory in KiB (None
+        where the kernel does not keep it: memory.peak is new in Linux 5.19)."""
+        memory_dir = next(d for d in self.dirs if d.parent == self.layout.parents["memory"])
+        events = (memory_dir / self.layout.oom_events).read_text().split()
+        oom_killed = "oom_kill" in events and int(events[events.index("oom_kill") + 1]) > 0
         try:
-            os.write(fd, b"0")
-        finally:
-            os.close(fd)
+            peak_kb: int | None = int((memory_dir / self.layout.peak).read_text()) // 1024
+        except FileNotFoundError:
+            peak_kb = None
+        return oom_killed, peak_kb
 
 
 def set_up_cgroups(proc: Path = Path("/proc/self")) -> Cgroups | None:

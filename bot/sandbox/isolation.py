@@ -65,6 +65,10 @@ class Isolation:
     def give_back_uid(self, uid: int) -> None:
         """Called once every process that used ``uid`` is gone."""
 
+    def runner_pid(self, pid: int) -> int:
+        """The runner's PID, given the PID of the process that was started."""
+        return pid
+
     def kill(self, pid: int) -> None:
         """Kill everything the sandbox started; ``pid`` leads a session, and is alive or
         a zombie not yet reaped (so the number cannot belong to anyone else)."""
@@ -135,20 +139,22 @@ class Bubblewrap(Isolation):
         if uid >= 0:
             self._free_uids.append(uid)
 
-    def kill(self, pid: int) -> None:
-        """Kill bwrap's child, the runner (PID 1 of its namespace): the kernel then kills
-        everything else in the namespace, and bwrap reaps it, keeping the usage figures."""
+    def runner_pid(self, pid: int) -> int:
+        """bwrap's only child: the runner, PID 1 of its namespace (or bwrap itself if
+        it has not forked yet, or its child is gone)."""
         try:
-            children = [
-                int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            ]
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         except OSError:
             children = []
-        for target in children or [pid]:
-            try:
-                os.kill(target, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        return int(children[0]) if children else pid
+
+    def kill(self, pid: int) -> None:
+        """Kill the runner, PID 1 of its namespace: the kernel then kills everything
+        else in there, and bwrap reaps it, which keeps the CPU figures."""
+        try:
+            os.kill(self.runner_pid(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -2,18 +2,21 @@
 ahead of time so that a request only pays for running its code.
 
 Past the queue a request is refused at once (``PoolBusy``) rather than left to wait
-for a slot behind a minute of five-second snippets.
+behind a minute of five-second snippets. A pre-started sandbox is replaced when its run
+ends (a start competing with the run would slow it down), in parallel with the other
+replacements, and at idle CPU priority (see process.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 
 from bot.sandbox.cgroups import Cgroups, set_up_cgroups
 from bot.sandbox.isolation import Isolation, choose_isolation
 from bot.sandbox.limits import Limits
-from bot.sandbox.process import SandboxProcess, SandboxStartError
+from bot.sandbox.process import SandboxProcess
 from bot.sandbox.request import RunRequest
 from bot.sandbox.result import RunResult
 
@@ -44,7 +47,10 @@ class SandboxPool:
         self._slots = asyncio.Semaphore(size)
         self._waiting = 0
         self._running = 0
-        self._ready: asyncio.Queue[SandboxProcess] = asyncio.Queue(maxsize=prewarm)
+        self._ready: collections.deque[SandboxProcess] = collections.deque()
+        self._prewarm_budget = asyncio.Semaphore(prewarm)  # ready + starting
+        self._prewarm = prewarm
+        self._starting: set[asyncio.Task[None]] = set()
         self._refill_task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -83,37 +89,47 @@ class SandboxPool:
         try:
             if self.isolation.unsafe:
                 log.warning("UNSAFE: running a snippet without any isolation (--unsafe-dev)")
-            sandbox = await self._take()
-            return await sandbox.run(request.code, request.stdin, request.limits)
+            sandbox = await self._take_prestarted()
+            if sandbox is None:
+                return await (await self._start()).run(request.code, request.stdin, request.limits)
+            try:
+                return await sandbox.run(request.code, request.stdin, request.limits)
+            finally:  # replaced only now: starting one during the run would slow it down
+                self._prewarm_budget.release()
         finally:
             self._running -= 1
             self._slots.release()
 
-    async def _take(self) -> SandboxProcess:
-        """A pre-started sandbox if one is waiting (and still alive), else a new one."""
-        while not self._ready.empty():
-            sandbox = self._ready.get_nowait()
+    async def _take_prestarted(self) -> SandboxProcess | None:
+        """A pre-started sandbox that is still alive, if one is waiting."""
+        while self._ready:
+            sandbox = self._ready.popleft()
             if sandbox.alive:
                 return sandbox
+            self._prewarm_budget.release()
             await sandbox.close()
-        return await self._start()
+        return None
 
-    async def _start(self) -> SandboxProcess:
-        return await SandboxProcess.start(self.isolation, self.cgroups, self.limits)
+    async def _start(self, background: bool = False) -> SandboxProcess:
+        return await SandboxProcess.start(
+            self.isolation, self.cgroups, self.limits, background=background
+        )
 
     async def _refill(self) -> None:
+        """Keep ``prewarm`` sandboxes ready or starting."""
         while True:
-            try:
-                sandbox = await self._start()
-            except SandboxStartError as exc:
-                log.error("cannot pre-start a sandbox: %s", exc)
-                await asyncio.sleep(RETRY_AFTER_FAILED_START_S)
-                continue
-            try:
-                await self._ready.put(sandbox)
-            except asyncio.CancelledError:
-                await sandbox.close()
-                raise
+            await self._prewarm_budget.acquire()
+            task = asyncio.create_task(self._prestart(), name="sandbox-prestart")
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+
+    async def _prestart(self) -> None:
+        try:
+            self._ready.append(await self._start(background=True))
+        except Exception:  # a background task: report, wait, let the refill try again
+            log.exception("cannot pre-start a sandbox")
+            await asyncio.sleep(RETRY_AFTER_FAILED_START_S)
+            self._prewarm_budget.release()
 
     def stats(self) -> dict[str, int]:
         return {
@@ -121,15 +137,17 @@ class SandboxPool:
             "queue_size": self._queue_size,
             "running": self._running,
             "waiting": self._waiting,
-            "ready": self._ready.qsize(),
+            "prewarm": self._prewarm,
+            "ready": len(self._ready),
         }
 
     async def close(self) -> None:
         """Stop pre-warming, end the waiting sandboxes, remove the cgroups."""
-        if self._refill_task is not None:
-            self._refill_task.cancel()
-            await asyncio.gather(self._refill_task, return_exceptions=True)
-        while not self._ready.empty():
-            await self._ready.get_nowait().close()
+        tasks = [t for t in (self._refill_task, *self._starting) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        while self._ready:
+            await self._ready.popleft().close()
         if self.cgroups is not None:
             await asyncio.to_thread(self.cgroups.close)

@@ -1,29 +1,28 @@
 """One sandbox process: started ahead of time, it runs exactly one snippet, then is gone.
 
-Starting (fork, cgroup join, bubblewrap, interpreter start-up) is most of the cost of a
-run, so it happens before the code is known: the runner waits for the code on a pipe.
-The fork happens on a worker thread (joining a cgroup needs code between fork and exec,
-which asyncio's subprocess support cannot run off the loop); everything after it is on
-the event loop: pipes through asyncio transports, the exit through a pidfd. The runner
-inside reports how the snippet ended (see runner.py); the worker only keeps a backstop.
+Starting (bubblewrap, interpreter start-up, cgroup join) is most of the cost of a run,
+so it happens before the code is known: the runner waits for the code on a pipe.
+Spawning happens on a worker thread (it creates the cgroup and the pipes, and forks a
+process that may be large); everything after it is on the event loop: pipes through
+asyncio transports, the wall clock, the exit through a pidfd, after which ``wait4``
+gives the CPU time of the whole sandbox (the runner tells how much was start-up).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
+import fcntl
 import os
+import shutil
 import signal
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bot.sandbox import runner
 from bot.sandbox.capture import CappedPipe, read_pipe
-from bot.sandbox.cgroups import Cgroups, SnippetGroup, join
+from bot.sandbox.cgroups import Cgroups, SnippetGroup
 from bot.sandbox.isolation import Isolation, interpreter
 from bot.sandbox.limits import Limits
 from bot.sandbox.result import RunResult
@@ -31,8 +30,9 @@ from bot.sandbox.result import RunResult
 RUNNER_SOURCE = Path(runner.__file__).read_text()
 START_TIMEOUT_S = 10.0
 DRAIN_TIMEOUT_S = 1.0  # pipes close when the sandbox's last process is gone
-BACKSTOP_S = 1.0  # the runner enforces the wall clock; this is for a runner gone wrong
 CPU_LIMIT_EXITS = (-signal.SIGXCPU, -signal.SIGKILL)
+CHRT = shutil.which("chrt")  # util-linux, essential in Debian
+IDLE_PRIORITY = [CHRT, "--idle", "0"] if CHRT else []
 
 
 class SandboxStartError(Exception):
@@ -46,10 +46,15 @@ class SandboxProcess:
         self._limits = limits
         self._uid = -1
         self._group: SnippetGroup | None = None
-        self._popen: subprocess.Popen[bytes] | None = None
+        self._pid = 0  # of the process started (bwrap), once it is
+        self._background = False
         self._pidfd = -1
         self._code_fd = self._stdin_fd = -1
         self._unread_fds: dict[str, int] = {}
+        # Room for the largest code (plus its one-line header) or stdin allowed.
+        self._pipe_bytes = 2 * max(limits.code_bytes, limits.stdin_bytes)
+        self._startup_cpu_ms = 0.0
+        self._startup_peak_kb = 0
         self._pipes: dict[str, CappedPipe] = {}
         self._exited: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
         self._used = False
@@ -57,13 +62,23 @@ class SandboxProcess:
 
     @classmethod
     async def start(
-        cls, isolation: Isolation, cgroups: Cgroups | None, limits: Limits
+        cls,
+        isolation: Isolation,
+        cgroups: Cgroups | None,
+        limits: Limits,
+        *,
+        background: bool = False,
     ) -> SandboxProcess:
-        """A sandbox whose runner is up and waiting for code."""
+        """A sandbox whose runner is up, in its cgroup, and waiting for code. In the
+        background (when the worker may change it back: as root), it starts under
+        SCHED_IDLE, so pre-starting never slows down the snippets that are running."""
         sandbox = cls(isolation, cgroups, limits)
+        sandbox._background = background and os.geteuid() == 0 and bool(IDLE_PRIORITY)
         try:
             await sandbox._spawn()
             await sandbox._until_ready()
+            if sandbox._group is not None:
+                await sandbox._join_group(sandbox._group)
         except BaseException:
             await sandbox.close()
             raise
@@ -84,14 +99,14 @@ class SandboxProcess:
                 await spawning  # a few milliseconds; the caller then cleans up
             raise
         finally:
-            if self._popen is not None:
+            if self._pid:
                 loop.add_reader(self._pidfd, self._on_exit)
         while self._unread_fds:  # each descriptor belongs to its transport from here
             name, fd = self._unread_fds.popitem()
             self._pipes[name] = await read_pipe(fd, self._limits.output_bytes)
 
     def _spawn_blocking(self) -> None:
-        """Create the cgroup and the pipes, then fork and exec (on a worker thread)."""
+        """Create the cgroup and the pipes, then spawn (on a worker thread)."""
         limits = self._limits
         if self._cgroups is not None:
             self._group = self._cgroups.create(limits.memory_bytes, limits.pids)
@@ -107,6 +122,8 @@ class SandboxProcess:
         try:
             stdin_r, self._stdin_fd = pipe(child_reads=True)
             code_r, self._code_fd = pipe(child_reads=True)
+            for fd in (self._stdin_fd, self._code_fd):
+                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, self._pipe_bytes)
             out_r, out_w = pipe(child_reads=False)
             err_r, err_w = pipe(child_reads=False)
             status_r, status_w = pipe(child_reads=False)
@@ -116,27 +133,26 @@ class SandboxProcess:
             runner_args += (limits.open_files, address_space)
             command = [interpreter(), "-I", "-S", "-c", RUNNER_SOURCE, *map(str, runner_args)]
             argv, isolation_fds = self._isolation.wrap(command)
+            if self._background:
+                argv = [*IDLE_PRIORITY, *argv]
             child_fds += isolation_fds
-            popen = subprocess.Popen(
+            redirections = [(stdin_r, 0), (out_w, 1), (err_w, 2)]
+            redirections += [(fd, fd) for fd in (code_r, status_w, *isolation_fds)]
+            pid = os.posix_spawn(
+                argv[0],
                 argv,
-                stdin=stdin_r,
-                stdout=out_w,
-                stderr=err_w,
-                pass_fds=(code_r, status_w, *isolation_fds),
-                env={},
-                cwd=tempfile.gettempdir(),
-                start_new_session=True,
-                preexec_fn=functools.partial(join, self._group.procs_files)
-                if self._group
-                else None,
+                {},
+                file_actions=[(os.POSIX_SPAWN_DUP2, fd, to) for fd, to in redirections],
+                setsid=True,
+                setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),  # Python ignores both
             )
             try:
-                self._pidfd = os.pidfd_open(popen.pid)
+                self._pidfd = os.pidfd_open(pid)
             except OSError:
-                popen.kill()
-                popen.wait()
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
                 raise
-            self._popen = popen
+            self._pid = pid
         except BaseException:
             for fd in parent_fds:
                 os.close(fd)
@@ -150,7 +166,10 @@ class SandboxProcess:
     async def _until_ready(self) -> None:
         try:
             async with asyncio.timeout(START_TIMEOUT_S):
-                if (await self._pipes["status"].wait_for_data()).startswith(runner.READY):
+                first_line = (await self._pipes["status"].wait_for_data()).split(b"\n")[0]
+                if first_line.startswith(runner.READY + b" "):
+                    cpu_us, peak_kb = map(int, first_line.split()[1:])
+                    self._startup_cpu_ms, self._startup_peak_kb = cpu_us / 1000, peak_kb
                     return
                 await self._exited
                 await self._drained()
@@ -162,21 +181,36 @@ class SandboxProcess:
         message = self._pipes["stderr"].text().strip() or f"exit status {status}"
         raise SandboxStartError(f"the sandbox did not start: {message}")
 
+    async def _join_group(self, group: SnippetGroup) -> None:
+        """The runner is waiting for code, so it has no children yet: moving it now
+        puts everything the snippet starts in the group, without running code between
+        fork and exec in the worker."""
+        runner_pid = self._isolation.runner_pid(self._pid)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, group.join, runner_pid)
+        except OSError as exc:
+            raise SandboxStartError(f"cannot move the sandbox into its cgroup: {exc}") from exc
+
     def _on_exit(self) -> None:
         """The pidfd is readable: the process is a zombie, so its number (and session)
         still belong to it while leftovers are killed; then reap it with its usage."""
         loop = asyncio.get_running_loop()
         loop.remove_reader(self._pidfd)
-        assert self._popen is not None
-        self._isolation.kill(self._popen.pid)
-        _, status, usage = os.wait4(self._popen.pid, 0)
-        self._popen.returncode = os.waitstatus_to_exitcode(status)
+        self._isolation.kill(self._pid)
+        _, status, usage = os.wait4(self._pid, 0)
         os.close(self._pidfd)
         self._exited.set_result((status, usage))
 
     def _kill(self) -> None:
-        if self._popen is not None and not self._exited.done():
-            self._isolation.kill(self._popen.pid)
+        if self._pid and not self._exited.done():
+            self._isolation.kill(self._pid)
+
+    def _prioritize(self) -> None:
+        """Back to the normal scheduling class, for bwrap and the runner (whose
+        children inherit it)."""
+        for pid in {self._pid, self._isolation.runner_pid(self._pid)}:
+            with contextlib.suppress(ProcessLookupError):
+                os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
 
     async def run(self, source: str, stdin: str, limits: Limits) -> RunResult:
         """Run ``source`` within ``limits`` (as low as, or lower than, the start limits)."""
@@ -184,23 +218,24 @@ class SandboxProcess:
             raise RuntimeError("a sandbox runs one snippet only")
         self._used = True
         try:
-            header = f"{round(limits.wall_s * 1000)} {limits.cpu_s}\n".encode()
+            if self._background:
+                self._prioritize()
             code_fd, self._code_fd = self._code_fd, -1  # each pipe now belongs to _feed
-            await _feed(code_fd, header + source.encode())
+            _feed(code_fd, f"{limits.cpu_s}\n".encode() + source.encode(), self._pipe_bytes)
             stdin_fd, self._stdin_fd = self._stdin_fd, -1
-            await _feed(stdin_fd, stdin.encode())
+            _feed(stdin_fd, stdin.encode(), self._pipe_bytes)
             started = time.monotonic()
-            backstop_fired = False
+            wall_clock_expired = False
             try:
-                async with asyncio.timeout(limits.wall_s + BACKSTOP_S):
+                async with asyncio.timeout(limits.wall_s):
                     await asyncio.shield(self._exited)
             except TimeoutError:
-                backstop_fired = True
+                wall_clock_expired = True
                 self._kill()
                 await self._exited
             wall_ms = (time.monotonic() - started) * 1000
             await self._drained()
-            return await self._result(limits, wall_ms, backstop_fired)
+            return await self._result(limits, wall_ms, wall_clock_expired)
         finally:
             await self.close()
 
@@ -210,39 +245,44 @@ class SandboxProcess:
             async with asyncio.timeout(DRAIN_TIMEOUT_S):
                 await asyncio.gather(*closing)
 
-    async def _result(self, limits: Limits, wall_ms: float, backstop_fired: bool) -> RunResult:
-        """From the runner's report; if the runner did not survive to write one, from
-        what the worker saw (less precise: the usage then includes the start-up)."""
+    async def _result(self, limits: Limits, wall_ms: float, wall_clock_expired: bool) -> RunResult:
+        status, usage = self._exited.result()
         lines = self._pipes["status"].data.split(b"\n")
-        reports = [line.split()[1:] for line in lines if line.startswith(runner.REPORT + b" ")]
-        oom_killed = False
-        if self._group is not None:
-            loop = asyncio.get_running_loop()
-            oom_killed = await loop.run_in_executor(None, self._group.oom_killed)
+        reports = [line.split()[1] for line in lines if line.startswith(runner.REPORT + b" ")]
+        exit_code: int | None = os.waitstatus_to_exitcode(status)
+        if not reports and exit_code > 128:  # bubblewrap passes on "signal N" as 128+N
+            exit_code = 128 - exit_code
+        total_cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+        cpu_limit_hit = exit_code in CPU_LIMIT_EXITS and total_cpu_ms >= limits.cpu_s * 1000
+        timed_out = wall_clock_expired or cpu_limit_hit
+        oom_killed, group_peak_kb = await self._group_figures()
         if reports:
-            status, killed, wall_us, cpu_us, peak_kb = map(int, reports[-1])
-            exit_code: int | None = os.waitstatus_to_exitcode(status)
-            wall_ms, cpu_ms = wall_us / 1000, cpu_us / 1000
-            cpu_limit_hit = exit_code in CPU_LIMIT_EXITS and cpu_ms >= limits.cpu_s * 1000
-            timed_out = bool(killed) or cpu_limit_hit
-            stopped = timed_out or (oom_killed and exit_code == -signal.SIGKILL)
-        else:
-            _, usage = self._exited.result()
-            exit_code, timed_out, stopped = None, backstop_fired, True
-            cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+            peak_kb = int(reports[-1])
+        elif group_peak_kb is not None:  # the group counts from when the runner joined
+            peak_kb = self._startup_peak_kb + group_peak_kb
+        else:  # an upper bound: bwrap's figure includes the worker it was forked from
             peak_kb = usage.ru_maxrss
+        if timed_out or (oom_killed and exit_code == -signal.SIGKILL):
+            exit_code = None  # stopped by the sandbox, not ended by the snippet
         stdout, stderr = self._pipes["stdout"], self._pipes["stderr"]
         return RunResult(
             stdout=stdout.text(),
             stderr=stderr.text(),
-            exit_code=None if stopped else exit_code,
+            exit_code=exit_code,
             timed_out=timed_out,
             memory_exceeded=oom_killed or runner.OUT_OF_MEMORY in lines,
             output_truncated=stdout.truncated or stderr.truncated,
             wall_ms=round(wall_ms, 3),
-            cpu_ms=round(cpu_ms, 3),
+            cpu_ms=round(max(0.0, total_cpu_ms - self._startup_cpu_ms), 3),
             peak_memory_kb=peak_kb,
         )
+
+    async def _group_figures(self) -> tuple[bool, int | None]:
+        """Whether the OOM killer struck, and the group's peak memory (KiB)."""
+        if self._group is None:
+            return False, None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._group.figures)
 
     async def close(self) -> None:
         """Kill whatever is left, reap it, and give back its cgroup and uid (idempotent)."""
@@ -254,20 +294,24 @@ class SandboxProcess:
                 os.close(fd)
         self._code_fd = self._stdin_fd = -1
         self._unread_fds = {}
-        if self._popen is not None:
+        if self._pid:
             self._kill()
             await self._exited
         for pipe in self._pipes.values():
             pipe.close()
-        if self._group is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._group.remove)
+        if self._cgroups is not None and self._group is not None:
+            self._cgroups.retire(self._group)
         self._isolation.give_back_uid(self._uid)
 
 
-async def _feed(fd: int, data: bytes) -> None:
-    """Write ``data`` to a pipe and close it, without waiting for the reader: a snippet
-    may never read its stdin, and the transport drops the rest when the pipe breaks."""
-    loop = asyncio.get_running_loop()
-    transport, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(fd, "wb", buffering=0))
-    transport.write(data)
-    transport.close()
+def _feed(fd: int, data: bytes, capacity: int) -> None:
+    """Write ``data`` to an empty pipe of ``capacity`` bytes (so this never blocks, and
+    nothing waits for a snippet that does not read its stdin), then close it."""
+    try:
+        if len(data) > capacity:
+            raise ValueError(f"{len(data)} bytes do not fit in the sandbox's input pipe")
+        os.write(fd, data)
+    except BrokenPipeError:
+        pass  # the sandbox is gone already; its result will say how
+    finally:
+        os.close(fd)
