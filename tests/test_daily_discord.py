@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.learning.context import Learner
+from bot.storage import daily as store
 from tests.conftest import CONTENT
 from tests.discord_helpers import custom_id_of, labels, make_bot
 from tests.fake_discord import (
@@ -145,3 +146,32 @@ async def test_a_class_fan_out_respects_rate_limits_and_loses_nothing(world) -> 
         assert len(fake.messages(fake.dm_channel(member))) == 1
     assert len(fake.calls_to("POST", "/users/@me/channels")) == CLASS_SIZE
     assert all(call.status != 429 for call in fake.calls)  # discord.py waited instead
+
+
+async def test_settings_commands_autocomplete_timezones_refuse_bad_times_and_turn_off(
+    world,
+) -> None:
+    fake, bot, _, _ = world
+    guild, student = fake.guild, fake.guild.student
+    for command, user in (("tutor-admin daily", guild.admin), ("flashcards daily dm", student)):
+        ix = await fake.autocomplete(
+            command, focused="timezone", value="paris", options={"time": "09:00"}, user=user
+        )
+        assert [c["value"] for c in (await ix.response()).choices] == ["Europe/Paris"]
+
+    ix = await fake.slash("flashcards daily dm", {"time": "25:00"}, user=student)
+    assert "not a time like 08:30" in (await ix.original()).content
+    ix = await fake.slash(
+        "flashcards daily dm", {"time": "07:00", "timezone": "Mars/Base"}, user=student
+    )
+    assert "not a timezone name" in (await ix.original()).content
+
+    ix = await fake.slash("tutor-admin daily", {"time": "07:00"}, user=guild.admin)
+    assert "The week's leaderboard on Mondays" in (await ix.original()).content
+    ix = await fake.slash("tutor-admin daily-off", user=guild.admin)
+    assert (await ix.original()).content == "Daily prompt stopped."
+    ix = await fake.slash("flashcards daily off", user=student)
+    assert (await ix.original()).content.startswith("Daily reminders are off")
+    async with bot.tutor.ctx.db.transaction() as conn:
+        assert await store.active_channels(conn) == []
+        assert await store.active_students(conn) == []
