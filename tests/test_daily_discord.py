@@ -13,7 +13,6 @@ from tests.discord_helpers import custom_id_of, labels, make_bot
 from tests.fake_discord import (
     FakeDiscord,
     FakeGuild,
-    FakeInteraction,
     FakeMessage,
     FakeUser,
     point_discord_py_at,
@@ -43,18 +42,6 @@ async def world(tmp_path, course, clock):
                 await bot.tutor.close()
 
 
-@pytest.fixture
-def dm_clicks(monkeypatch) -> None:
-    """Work around a stand-in bug: for a click in a DM it sends authorizing_integration_owners
-    {"0": "None"}, which discord.py cannot parse; Discord sends "0" there."""
-    metadata = FakeInteraction.metadata
-
-    def fixed(ix: FakeInteraction) -> dict:
-        return {**metadata(ix), "authorizing_integration_owners": {"0": "0"}}
-
-    monkeypatch.setattr(FakeInteraction, "metadata", fixed)
-
-
 async def states(bot) -> list[str]:
     rows = await bot.tutor.ctx.db.fetchall("SELECT state FROM daily_claims")
     return [state for (state,) in rows]
@@ -71,7 +58,7 @@ async def click(fake: FakeDiscord, message: FakeMessage, label: str, user):
 
 
 async def test_a_prompt_reaches_the_channel_and_a_dm_and_their_buttons_start_reviews(
-    world, dm_clicks
+    world,
 ) -> None:
     fake, bot, time, _ = world
     guild, student = fake.guild, fake.guild.student

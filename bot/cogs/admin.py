@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import zoneinfo
 
 import discord
 from discord import app_commands
@@ -12,12 +11,11 @@ from discord.ext import commands
 from bot.curriculum import ContentError, load_course
 from bot.learning.guilds import InvalidSetting
 from bot.storage.guild_settings import GuildSettings
+from bot.views.autocomplete import timezone_autocomplete
 from bot.views.context import learner_of, tutor_bot
 from bot.views.daily import WEEKDAY_CHOICES, schedule_text
 from bot.views.embeds import COLOUR, clip
 from bot.views.replies import UserFacingError
-
-TIMEZONES = sorted(zoneinfo.available_timezones())
 
 
 def settings_embed(settings: GuildSettings, lessons: int) -> discord.Embed:
@@ -60,15 +58,9 @@ class TutorAdmin(commands.GroupCog, group_name="tutor-admin"):
 
     @app_commands.command(name="timezone", description="The server's timezone (streak days)")
     @app_commands.describe(name="e.g. Europe/Paris")
+    @app_commands.autocomplete(name=timezone_autocomplete)
     async def timezone(self, interaction: discord.Interaction, name: str) -> None:
         await self._update(interaction, timezone=name)
-
-    @timezone.autocomplete("name")
-    async def _timezones(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        typed = current.lower()
-        return [app_commands.Choice(name=z, value=z) for z in TIMEZONES if typed in z.lower()][:25]
 
     @app_commands.command(name="new-cards", description="New flashcards per student per day")
     async def new_cards(
@@ -84,6 +76,7 @@ class TutorAdmin(commands.GroupCog, group_name="tutor-admin"):
         leaderboard_day="Also post the week's leaderboard on this day (default Monday)",
     )
     @app_commands.choices(leaderboard_day=WEEKDAY_CHOICES)
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
     async def daily(
         self,
         interaction: discord.Interaction,
@@ -102,8 +95,6 @@ class TutorAdmin(commands.GroupCog, group_name="tutor-admin"):
         await interaction.response.send_message(
             schedule_text(f"Daily prompt in <#{channel_id}>", scheduled), ephemeral=True
         )
-
-    daily.autocomplete("timezone")(_timezones)
 
     @app_commands.command(name="daily-off", description="Stop the daily prompt in this server")
     async def daily_off(self, interaction: discord.Interaction) -> None:

@@ -9,8 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.lessons import lesson_autocomplete, resolve_lesson
+from bot.cogs.lessons import resolve_lesson
 from bot.learning.classquiz import ChannelBusy, ClassQuiz, drive
+from bot.views.autocomplete import lesson_autocomplete
 from bot.views.classquiz import ChannelPresenter
 from bot.views.context import tutor_bot
 from bot.views.permissions import teachers_only

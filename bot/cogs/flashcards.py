@@ -6,9 +6,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.admin import TutorAdmin
-from bot.cogs.lessons import lesson_autocomplete, resolve_lesson
+from bot.cogs.lessons import resolve_lesson
 from bot.learning.guilds import InvalidSetting
+from bot.views.autocomplete import lesson_autocomplete, timezone_autocomplete
 from bot.views.context import learner_of, tutor_bot
 from bot.views.daily import schedule_text
 from bot.views.embeds import COLOUR
@@ -46,6 +46,7 @@ class Flashcards(commands.GroupCog, group_name="flashcards"):
     @app_commands.describe(
         time="Your local time, HH:MM (24-hour clock)", timezone="Default: the server's timezone"
     )
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
     async def daily_dm(
         self, interaction: discord.Interaction, time: str, timezone: str | None = None
     ) -> None:
@@ -60,8 +61,6 @@ class Flashcards(commands.GroupCog, group_name="flashcards"):
         await interaction.response.send_message(
             schedule_text("Your daily DM", scheduled), ephemeral=True
         )
-
-    daily_dm.autocomplete("timezone")(TutorAdmin._timezones)
 
     @daily.command(name="off", description="No daily DM, and leave me out of streak shout-outs")
     async def daily_off(self, interaction: discord.Interaction) -> None:

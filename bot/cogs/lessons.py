@@ -7,8 +7,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.curriculum.models import Lesson, Level
-from bot.curriculum.search import complete_lessons, find_lesson, suggest_lessons
+from bot.curriculum.search import find_lesson, suggest_lessons
 from bot.views import lesson as lesson_views
+from bot.views.autocomplete import lesson_autocomplete
 from bot.views.context import learner_of, tutor_bot
 from bot.views.embeds import COLOUR, clip
 from bot.views.replies import UserFacingError
@@ -16,16 +17,6 @@ from bot.views.replies import UserFacingError
 LEVEL_CHOICES = [
     app_commands.Choice(name=level.value.title(), value=level.value) for level in Level
 ]
-
-
-async def lesson_autocomplete(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    course = tutor_bot(interaction).tutor.course
-    return [
-        app_commands.Choice(name=clip(f"{lesson.title} ({lesson.id})", 100), value=lesson.id)
-        for lesson in complete_lessons(course, current)
-    ]
 
 
 def resolve_lesson(interaction: discord.Interaction, topic: str) -> Lesson:

@@ -10,34 +10,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.learning.context import Learner
-from bot.learning.progress import Leaderboard
 from bot.views.context import DM_GUILD, tutor_bot
-from bot.views.embeds import COLOUR
+from bot.views.embeds import COLOUR, leaderboard_embed
 from bot.views.progress_image import render
 
 PERIOD_CHOICES = [
     app_commands.Choice(name="This week", value="week"),
     app_commands.Choice(name="All time", value="all-time"),
 ]
-
-
-def leaderboard_embed(board: Leaderboard, caller_id: int) -> discord.Embed:
-    medals = {1: "🥇", 2: "🥈", 3: "🥉"}
-    lines = [
-        f"{medals.get(row.rank, f'`{row.rank:>2}`')} "
-        f"{'**' if row.user_id == caller_id else ''}{row.display_name or row.user_id}"
-        f"{'**' if row.user_id == caller_id else ''}: {row.points}"
-        for row in board.top
-    ]
-    title = "Leaderboard: this week" if board.period == "week" else "Leaderboard: all time"
-    embed = discord.Embed(
-        title=title, description="\n".join(lines) or "No points yet: be the first!", colour=COLOUR
-    )
-    if board.me is None:
-        embed.set_footer(text="You are not on the board yet: /quiz or /flashcards review")
-    else:
-        embed.set_footer(text=f"You: #{board.me.rank} with {board.me.points} points")
-    return embed
 
 
 class ProgressCog(commands.Cog):

@@ -6,8 +6,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.lessons import lesson_autocomplete, resolve_lesson
+from bot.cogs.lessons import resolve_lesson
 from bot.curriculum.models import Difficulty
+from bot.views.autocomplete import lesson_autocomplete
 from bot.views.quiz import ANY, ask
 
 DIFFICULTY_CHOICES = [app_commands.Choice(name=d.value.title(), value=d.value) for d in Difficulty]

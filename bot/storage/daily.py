@@ -12,7 +12,7 @@ from datetime import date
 
 import aiosqlite
 
-from bot.storage.learners import _COLUMNS, LearnerRow, _row
+from bot.storage.learners import COLUMNS, LearnerRow, row_of
 
 
 @dataclass(frozen=True)
@@ -174,13 +174,13 @@ async def streak_candidates(
     """Learners who may be on a streak (longest stored first), leaving out those who opted
     out of daily prompts."""
     async with conn.execute(
-        f"SELECT {_COLUMNS} FROM learners l WHERE guild_id = ? AND streak_current > 0"
+        f"SELECT {COLUMNS} FROM learners l WHERE guild_id = ? AND streak_current > 0"
         " AND last_active_day >= ? AND NOT EXISTS (SELECT 1 FROM daily_students s"
         " WHERE s.guild_id = l.guild_id AND s.user_id = l.user_id AND s.dm = 0)"
         " ORDER BY streak_current DESC, user_id LIMIT ?",
         (guild_id, active_since.isoformat(), limit),
     ) as cursor:
-        return [_row(values) for values in await cursor.fetchall()]
+        return [row_of(values) for values in await cursor.fetchall()]
 
 
 async def claimed(conn: aiosqlite.Connection, since_day: date) -> set[tuple[str, date]]:

@@ -28,13 +28,13 @@ class RankRow:
     points: int
 
 
-_COLUMNS = (
+COLUMNS = (
     "guild_id, user_id, display_name, points, streak_current, streak_best,"
     " streak_freezes, last_active_day"
 )
 
 
-def _row(values: tuple) -> LearnerRow:
+def row_of(values: tuple) -> LearnerRow:
     *head, last_day = values
     return LearnerRow(*head, date.fromisoformat(last_day) if last_day else None)
 
@@ -56,11 +56,11 @@ async def ensure(
 
 async def get(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> LearnerRow | None:
     async with conn.execute(
-        f"SELECT {_COLUMNS} FROM learners WHERE guild_id = ? AND user_id = ?",
+        f"SELECT {COLUMNS} FROM learners WHERE guild_id = ? AND user_id = ?",
         (guild_id, user_id),
     ) as cursor:
         values = await cursor.fetchone()
-    return _row(values) if values else None
+    return row_of(values) if values else None
 
 
 async def save_streak(conn: aiosqlite.Connection, row: LearnerRow) -> None:

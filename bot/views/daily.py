@@ -13,7 +13,6 @@ import discord
 from discord import app_commands
 from discord.utils import format_dt
 
-from bot.cogs.progress import leaderboard_embed
 from bot.curriculum import limits
 from bot.daily_scheduler import (
     ChannelPrompt,
@@ -27,7 +26,7 @@ from bot.daily_scheduler import (
 from bot.learning.daily import NEVER, WEEKDAYS
 from bot.views.actions import ActionButton, action, button, view_of
 from bot.views.context import learner_of, tutor_bot
-from bot.views.embeds import COLOUR, clip
+from bot.views.embeds import COLOUR, clip, leaderboard_embed
 from bot.views.replies import UserFacingError
 
 CANNOT_DM = 50007  # Discord's code when a user does not accept DMs from the bot

@@ -6,6 +6,7 @@ import discord
 
 from bot.curriculum import limits
 from bot.curriculum.models import Example, Lesson, Level, Question
+from bot.learning.progress import Leaderboard
 
 COLOUR = discord.Colour.from_rgb(48, 105, 152)  # Python blue
 LETTERS = "ABCDE"
@@ -68,4 +69,23 @@ def question_embed(question: Question, heading: str) -> discord.Embed:
         shown = code_block(option, limits.EMBED_FIELD_VALUE, lang) if lang else option
         embed.add_field(name=letter, value=shown, inline=False)
     embed.set_footer(text=f"{question.lesson} · {question.difficulty.value}")
+    return embed
+
+
+def leaderboard_embed(board: Leaderboard, caller_id: int) -> discord.Embed:
+    medals = {1: "🥇", 2: "🥈", 3: "🥉"}
+    lines = [
+        f"{medals.get(row.rank, f'`{row.rank:>2}`')} "
+        f"{'**' if row.user_id == caller_id else ''}{row.display_name or row.user_id}"
+        f"{'**' if row.user_id == caller_id else ''}: {row.points}"
+        for row in board.top
+    ]
+    title = "Leaderboard: this week" if board.period == "week" else "Leaderboard: all time"
+    embed = discord.Embed(
+        title=title, description="\n".join(lines) or "No points yet: be the first!", colour=COLOUR
+    )
+    if board.me is None:
+        embed.set_footer(text="You are not on the board yet: /quiz or /flashcards review")
+    else:
+        embed.set_footer(text=f"You: #{board.me.rank} with {board.me.points} points")
     return embed

@@ -170,7 +170,8 @@ class FakeInteraction:
             "id": str(self.id),
             "type": self.type.value,
             "user": self.user.user.to_payload(),
-            "authorizing_integration_owners": {"0": str(self.channel.guild_id)},
+            # Discord sends "0" as the guild-install owner for interactions in DMs.
+            "authorizing_integration_owners": {"0": str(self.channel.guild_id or 0)},
         }
         if self.source is not None:
             metadata["interacted_message_id"] = str(self.source.id)
