@@ -10,6 +10,7 @@ runner and handed in, so tests can build the bot around a fresh core.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -136,6 +137,14 @@ class TutorBot(commands.AutoShardedBot):
             await send(interaction, content=str(error) or "You cannot use this.", ephemeral=True)
             return
         await report_error(interaction, original)
+
+    async def on_ready(self) -> None:
+        """Move start-up objects (course, discord.py caches) out of the collector's way:
+        a full collection stops the loop, and measured 15-30 ms in the class-quiz bench
+        with them scanned versus 1-4 ms frozen (bench/RESULTS.md)."""
+        gc.collect()
+        gc.freeze()
+        log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """One log line per interaction, with its context (never tokens or outputs)."""
