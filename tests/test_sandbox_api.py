@@ -130,6 +130,24 @@ async def test_exit_and_sys_exit_set_the_exit_code(sandbox: Sandbox) -> None:
     assert (await sandbox.run("import sys; sys.exit('bye')"))["stderr"] == "bye\n"
 
 
+async def test_a_snippet_ends_as_a_python_program_would(sandbox: Sandbox) -> None:
+    code = """
+import asyncio, atexit, threading, time
+
+async def main():
+    pass
+
+forgotten = main()
+atexit.register(print, "atexit")
+threading.Thread(target=lambda: (time.sleep(0.1), print("thread"))).start()
+print("main")
+"""
+    result = await sandbox.run(code)
+    assert result["stdout"] == "main\nthread\natexit\n"
+    assert "sys:1: RuntimeWarning: coroutine 'main' was never awaited" in result["stderr"]
+    assert result["exit_code"] == 0
+
+
 async def test_timeout_s_can_lower_the_wall_clock_limit(sandbox: Sandbox) -> None:
     result = await sandbox.run("import time; time.sleep(10)", timeout_s=0.3)
     assert result["timed_out"] is True
