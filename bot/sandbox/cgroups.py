@@ -87,8 +87,12 @@ class Cgroups:
         self._retired.append(group)
 
     def _remove_retired(self) -> None:
-        while self._retired:
-            for directory in self._retired.popleft().dirs:
+        while True:
+            try:
+                group = self._retired.popleft()  # other threads may be emptying it too
+            except IndexError:
+                return
+            for directory in group.dirs:
                 _remove(directory)
 
     def close(self) -> None:

@@ -33,7 +33,7 @@ ETC_FILES = {
     "/etc/nsswitch.conf": b"hosts: files\n",
 }
 HOSTNAME = "sandbox"
-SANDBOX_UIDS = range(61000, 63048)  # one per live sandbox; no account owns these
+SANDBOX_UIDS = range(61000, 63048)  # one per live sandbox; unused by Debian's accounts
 INSTALL_HINT = (
     "install bubblewrap and python3-seccomp (scripts/install-system-deps.sh does it), "
     "or start with --unsafe-dev on a development machine only"
@@ -45,7 +45,8 @@ class IsolationUnavailable(Exception):
 
 
 class Isolation:
-    """Runs the command as it is: the ``--unsafe-dev`` fallback, with no protection."""
+    """What the rest of the worker asks of an isolation; on its own, the ``--unsafe-dev``
+    fallback: the command runs as it is, unprotected (only the runner's rlimits)."""
 
     name = "none (--unsafe-dev)"
     unsafe = True
