@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format system-deps check-content
+.PHONY: run test lint format system-deps test-tools check-content
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 system-deps:
 	@bash scripts/install-system-deps.sh
 
+test-tools:
+	@bash scripts/install-system-deps.sh --with-test-tools
+
 run: $(VENV)/.installed system-deps
 	$(PY) -m bot up
 
-test: $(VENV)/.installed-dev system-deps
+test: $(VENV)/.installed-dev test-tools
 	$(PY) -m ruff check bot tests bench
 	$(PY) -m ruff format --check bot tests bench
 	$(PY) -m bot content check
