@@ -8,8 +8,11 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.sandbox.cgroups import set_up_cgroups
 from bot.sandbox.limits import Limits
+from tests.sandbox_helpers import running_sandbox
 
 PID = os.getpid()
 
@@ -107,3 +110,16 @@ async def test_unsafe_dev_runs_without_isolation_and_warns_on_every_run(tmp_path
     assert status == 0, err
     assert json.loads(out)["stdout"] == "1\n"
     assert "UNSAFE: running a snippet without any isolation" in err
+
+
+async def test_the_worker_leaves_no_cgroup_behind() -> None:
+    async with running_sandbox() as sandbox:
+        cgroups = sandbox.worker.pool.cgroups
+        if cgroups is None:
+            pytest.skip("no writable cgroups on this machine")
+        parents = set(cgroups.layout.parents.values())
+        await sandbox.run("print(1)")
+        abandoned = asyncio.create_task(sandbox.post({"code": "import time; time.sleep(9)"}))
+        await asyncio.sleep(0.2)
+        abandoned.cancel()
+    assert [parent for parent in parents if parent.exists()] == []

@@ -56,7 +56,10 @@ class SandboxProcess:
         self._startup_cpu_ms = 0.0
         self._startup_peak_kb = 0
         self._pipes: dict[str, CappedPipe] = {}
-        self._exited: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
+        # (wait status, resource usage, OOM kill seen, group's peak KiB), once reaped
+        self._exited: asyncio.Future[tuple[int, Any, bool, int | None]] = (
+            asyncio.get_running_loop().create_future()
+        )
         self._used = False
         self._released = False
 
@@ -193,13 +196,24 @@ class SandboxProcess:
 
     def _on_exit(self) -> None:
         """The pidfd is readable: the process is a zombie, so its number (and session)
-        still belong to it while leftovers are killed; then reap it with its usage."""
+        still belong to it while leftovers are killed; then reap it with its usage.
+        Everything is gone now: read the group's final figures (two small reads of
+        kernel memory) and give back the group and the uid, whoever awaits the end."""
         loop = asyncio.get_running_loop()
         loop.remove_reader(self._pidfd)
         self._isolation.kill(self._pid)
         _, status, usage = os.wait4(self._pid, 0)
         os.close(self._pidfd)
-        self._exited.set_result((status, usage))
+        oom_killed, group_peak_kb = self._group.figures() if self._group else (False, None)
+        self._release()
+        self._exited.set_result((status, usage, oom_killed, group_peak_kb))
+
+    def _release(self) -> None:
+        if self._cgroups is not None and self._group is not None:
+            self._cgroups.retire(self._group)
+            self._group = None
+        self._isolation.give_back_uid(self._uid)
+        self._uid = -1
 
     def _kill(self) -> None:
         if self._pid and not self._exited.done():
@@ -246,7 +260,7 @@ class SandboxProcess:
                 await asyncio.gather(*closing)
 
     async def _result(self, limits: Limits, wall_ms: float, wall_clock_expired: bool) -> RunResult:
-        status, usage = self._exited.result()
+        status, usage, oom_killed, group_peak_kb = self._exited.result()
         lines = self._pipes["status"].data.split(b"\n")
         reports = [line.split()[1] for line in lines if line.startswith(runner.REPORT + b" ")]
         exit_code: int | None = os.waitstatus_to_exitcode(status)
@@ -255,7 +269,6 @@ class SandboxProcess:
         total_cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
         cpu_limit_hit = exit_code in CPU_LIMIT_EXITS and total_cpu_ms >= limits.cpu_s * 1000
         timed_out = wall_clock_expired or cpu_limit_hit
-        oom_killed, group_peak_kb = await self._group_figures()
         if reports:
             peak_kb = int(reports[-1])
         elif group_peak_kb is not None:  # the group counts from when the runner joined
@@ -277,15 +290,8 @@ class SandboxProcess:
             peak_memory_kb=peak_kb,
         )
 
-    async def _group_figures(self) -> tuple[bool, int | None]:
-        """Whether the OOM killer struck, and the group's peak memory (KiB)."""
-        if self._group is None:
-            return False, None
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self._group.figures)
-
     async def close(self) -> None:
-        """Kill whatever is left, reap it, and give back its cgroup and uid (idempotent)."""
+        """Kill whatever is left and wait until it is reaped (idempotent)."""
         if self._released:
             return
         self._released = True
@@ -294,14 +300,13 @@ class SandboxProcess:
                 os.close(fd)
         self._code_fd = self._stdin_fd = -1
         self._unread_fds = {}
-        if self._pid:
+        if not self._pid:  # never started: nothing will be reaped
+            self._release()
+        else:
             self._kill()
             await self._exited
         for pipe in self._pipes.values():
             pipe.close()
-        if self._cgroups is not None and self._group is not None:
-            self._cgroups.retire(self._group)
-        self._isolation.give_back_uid(self._uid)
 
 
 def _feed(fd: int, data: bytes, capacity: int) -> None:
