@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fsrs import Scheduler
 
@@ -14,7 +16,7 @@ from bot.curriculum.models import Course
 from bot.discord_bot import TutorBot
 from bot.learning.tutor import Tutor
 from tests.factories import FakeClock
-from tests.fake_discord import FakeMessage
+from tests.fake_discord import FakeDiscord, FakeMessage
 
 
 @dataclass
@@ -51,6 +53,29 @@ async def make_bot(
         discord_token="made-up", db_path=db_path, content_dir=content_dir, dev_guild_id=dev_guild_id
     )
     return TutorBot(settings, tutor, sandbox)
+
+
+@asynccontextmanager
+async def connected_bot(
+    fake: FakeDiscord,
+    db_path: Path,
+    course: Course,
+    clock: FakeClock,
+    content_dir: Path,
+    prepare: Callable[[TutorBot], None] | None = None,
+    **options: Any,
+) -> AsyncIterator[TutorBot]:
+    """The real bot, connected to the stand-in; stopped and its core closed afterwards.
+    ``prepare`` adjusts the bot before it connects (e.g. a manual timer)."""
+    bot = await make_bot(db_path, course, clock, content_dir, **options)
+    if prepare is not None:
+        prepare(bot)
+    await fake.start_client(bot)
+    try:
+        yield bot
+    finally:
+        await fake.stop_client(bot)
+        await bot.tutor.close()
 
 
 def button_ids(message: FakeMessage, prefix: str) -> list[str]:

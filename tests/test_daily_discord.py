@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.discord_bot import TutorBot
 from bot.learning.context import Learner
 from bot.storage import daily as store
 from tests.conftest import CONTENT
-from tests.discord_helpers import custom_id_of, labels, make_bot
+from tests.discord_helpers import connected_bot, custom_id_of, labels
 from tests.fake_discord import (
     FakeDiscord,
     FakeGuild,
@@ -32,14 +33,14 @@ async def world(tmp_path, course, clock):
     # Discord's limit is per route: 10 per 0.25 s makes a class's DMs hit it.
     async with FakeDiscord(guild=guild, rate_limit=10, rate_window=0.25) as fake:
         with point_discord_py_at(fake):
-            bot = await make_bot(tmp_path / "t.sqlite3", course, clock, CONTENT)
-            bot.daily.sleep = time.sleep
-            await fake.start_client(bot)
-            try:
+
+            def use_virtual_time(bot: TutorBot) -> None:
+                bot.daily.sleep = time.sleep
+
+            async with connected_bot(
+                fake, tmp_path / "t.sqlite3", course, clock, CONTENT, prepare=use_virtual_time
+            ) as bot:
                 yield fake, bot, time, classmates
-            finally:
-                await fake.stop_client(bot)
-                await bot.tutor.close()
 
 
 async def states(bot) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.learning.context import Learner
 from tests.conftest import CONTENT
-from tests.discord_helpers import custom_id_of, make_bot
+from tests.discord_helpers import connected_bot, custom_id_of
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.fixtures import fake_discord
 
@@ -25,11 +25,10 @@ async def content_copy(tmp_path):
 
 @pytest.fixture
 async def bot(fake_discord: FakeDiscord, tmp_path, course, clock, content_copy):
-    tutor_bot = await make_bot(tmp_path / "t.sqlite3", course, clock, content_copy)
-    await fake_discord.start_client(tutor_bot)
-    yield tutor_bot
-    await fake_discord.stop_client(tutor_bot)
-    await tutor_bot.tutor.close()
+    async with connected_bot(
+        fake_discord, tmp_path / "t.sqlite3", course, clock, content_copy
+    ) as b:
+        yield b
 
 
 async def test_a_student_is_refused_admin_commands(fake_discord, bot) -> None:
@@ -127,15 +126,10 @@ async def test_flashcard_buttons_keep_working_after_a_restart(
     card = await ix.original(lambda m: not m.loading)
     await fake_discord.stop_client(bot)
 
-    restarted = await make_bot(tmp_path / "t.sqlite3", course, clock, content_copy)
-    await fake_discord.start_client(restarted)
-    try:
+    async with connected_bot(fake_discord, tmp_path / "t.sqlite3", course, clock, content_copy):
         show = await fake_discord.click(card, custom_id_of(card, "Show answer"), user=student)
         await show.response()
         assert card.embeds[0]["fields"][0]["name"] == "Answer"
         good = await fake_discord.click(card, custom_id_of(card, "Good"), user=student)
         await good.response()
         assert "1 rated this session" in card.embeds[0]["footer"]["text"]
-    finally:
-        await fake_discord.stop_client(restarted)
-        await restarted.tutor.close()

@@ -7,10 +7,11 @@ import time
 
 import pytest
 
+from bot.discord_bot import TutorBot
 from bot.learning.classquiz import ClassQuiz
 from bot.views.classquiz import answer_view
 from tests.conftest import CONTENT
-from tests.discord_helpers import custom_id_of, make_bot
+from tests.discord_helpers import connected_bot, custom_id_of
 from tests.fake_discord import FakeDiscord, FakeGuild, FakeUser, point_discord_py_at
 
 STUDENTS = 50
@@ -41,15 +42,15 @@ async def classroom(tmp_path, course, clock):
     students = [guild.add_member(FakeUser(f"student{i:02}")) for i in range(STUDENTS)]
     async with FakeDiscord(guild=guild) as fake:
         with point_discord_py_at(fake):
-            bot = await make_bot(tmp_path / "t.sqlite3", course, clock, CONTENT)
             timer = ManualTimer(clock)
-            bot.sleep = timer.sleep
-            await fake.start_client(bot)
-            try:
+
+            def use_timer(bot: TutorBot) -> None:
+                bot.sleep = timer.sleep
+
+            async with connected_bot(
+                fake, tmp_path / "t.sqlite3", course, clock, CONTENT, prepare=use_timer
+            ) as bot:
                 yield fake, bot, timer, students
-            finally:
-                await fake.stop_client(bot)
-                await bot.tutor.close()
 
 
 async def test_a_student_cannot_start_a_class_quiz(classroom) -> None:

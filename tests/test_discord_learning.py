@@ -6,7 +6,7 @@ import pytest
 
 from bot.learning.context import Learner
 from tests.conftest import CONTENT
-from tests.discord_helpers import custom_id_of, labels, make_bot
+from tests.discord_helpers import connected_bot, custom_id_of, labels
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.fixtures import fake_discord
 
@@ -20,11 +20,8 @@ EVERY_COMMAND = {
 
 @pytest.fixture
 async def bot(fake_discord: FakeDiscord, tmp_path, course, clock):
-    tutor_bot = await make_bot(tmp_path / "t.sqlite3", course, clock, CONTENT)
-    await fake_discord.start_client(tutor_bot)
-    yield tutor_bot
-    await fake_discord.stop_client(tutor_bot)
-    await tutor_bot.tutor.close()
+    async with connected_bot(fake_discord, tmp_path / "t.sqlite3", course, clock, CONTENT) as b:
+        yield b
 
 
 async def click(fake: FakeDiscord, message, label: str, user):
@@ -42,26 +39,18 @@ async def test_an_unchanged_command_tree_is_not_synced_again(
     fake_discord, bot, tmp_path, course, clock
 ) -> None:
     await fake_discord.stop_client(bot)
-    again = await make_bot(tmp_path / "t.sqlite3", course, clock, CONTENT)
-    await fake_discord.start_client(again)
-    try:
+    async with connected_bot(fake_discord, tmp_path / "t.sqlite3", course, clock, CONTENT):
         assert len(fake_discord.calls_to("PUT", "/applications/*/commands")) == 1
-    finally:
-        await fake_discord.stop_client(again)
-        await again.tutor.close()
 
 
 async def test_a_development_guild_gets_a_guild_scoped_sync(
     fake_discord, tmp_path, course, clock
 ) -> None:
     guild_id = fake_discord.guild.id
-    dev = await make_bot(tmp_path / "d.sqlite3", course, clock, CONTENT, dev_guild_id=guild_id)
-    await fake_discord.start_client(dev)
-    try:
+    async with connected_bot(
+        fake_discord, tmp_path / "d.sqlite3", course, clock, CONTENT, dev_guild_id=guild_id
+    ):
         assert len(fake_discord.calls_to("PUT", f"/applications/*/guilds/{guild_id}/commands")) == 1
-    finally:
-        await fake_discord.stop_client(dev)
-        await dev.tutor.close()
 
 
 async def test_lessons_outline_lists_every_lesson(fake_discord, bot) -> None:

@@ -7,7 +7,7 @@ import pytest
 from bot.sandbox.client import SandboxBusy, SandboxUnavailable
 from bot.sandbox.result import RunResult
 from tests.conftest import CONTENT
-from tests.discord_helpers import CannedSandbox, custom_id_of, labels, make_bot
+from tests.discord_helpers import CannedSandbox, connected_bot, custom_id_of, labels
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.fixtures import fake_discord
 
@@ -25,11 +25,10 @@ async def sandbox() -> CannedSandbox:
 
 @pytest.fixture
 async def bot(fake_discord: FakeDiscord, tmp_path, course, clock, sandbox):
-    tutor_bot = await make_bot(tmp_path / "t.sqlite3", course, clock, CONTENT, sandbox=sandbox)
-    await fake_discord.start_client(tutor_bot)
-    yield tutor_bot
-    await fake_discord.stop_client(tutor_bot)
-    await tutor_bot.tutor.close()
+    async with connected_bot(
+        fake_discord, tmp_path / "t.sqlite3", course, clock, CONTENT, sandbox=sandbox
+    ) as b:
+        yield b
 
 
 async def submit_code(fake: FakeDiscord, code: str, stdin: str = ""):
