@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 
 from bot.config import Settings, load_settings
 from bot.sandbox.isolation import IsolationUnavailable
@@ -26,12 +27,24 @@ EXIT_NO_ISOLATION = 3
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
     cpus = os.cpu_count() or 1
-    parser = argparse.ArgumentParser(prog="python -m bot sandbox", description=__doc__)
-    parser.add_argument("--host", default=settings.sandbox_host)
-    parser.add_argument("--port", type=int, default=settings.sandbox_port)
-    parser.add_argument("--pool-size", type=int, default=cpus, help="snippets at a time")
-    parser.add_argument("--queue-size", type=int, default=4 * cpus, help="waiting requests")
-    parser.add_argument("--prewarm", type=int, default=cpus, help="sandboxes started ahead of time")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot sandbox",
+        description="The sandbox worker (POST /run, GET /health); or, with exec, run "
+        "the snippet read from stdin once and print its result as JSON.",
+    )
+    parser.add_argument("--host", default=settings.sandbox_host, help="TUTOR_SANDBOX_HOST")
+    parser.add_argument(
+        "--port", type=_at_least(0), default=settings.sandbox_port, help="TUTOR_SANDBOX_PORT"
+    )
+    parser.add_argument(
+        "--pool-size", type=_at_least(1), default=cpus, help="snippets at a time (CPUs)"
+    )
+    parser.add_argument(
+        "--queue-size", type=_at_least(0), default=4 * cpus, help="requests that may wait"
+    )
+    parser.add_argument(
+        "--prewarm", type=_at_least(0), default=cpus, help="sandboxes started ahead of time"
+    )
     _add_unsafe_flag(parser, default=False)
     commands = parser.add_subparsers(dest="command")
     run_once = commands.add_parser("exec", help="run the snippet on stdin once, print JSON")
@@ -39,6 +52,16 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     run_once.add_argument("--stdin", default="", help="what the snippet's input() reads")
     _add_unsafe_flag(run_once, default=argparse.SUPPRESS)  # keeps a value given before exec
     return parser
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def integer(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return value
+
+    return integer
 
 
 def _add_unsafe_flag(parser: argparse.ArgumentParser, default: object) -> None:
