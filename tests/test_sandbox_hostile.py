@@ -276,6 +276,20 @@ print("parent leaves")
     assert processes_with(marker) == []
 
 
+async def test_garbage_on_the_runners_pipes_only_spoils_its_own_result(sandbox: Sandbox) -> None:
+    code = """
+import os
+for fd in range(3, 30):
+    try:
+        os.write(fd, b"X junk\\nX\\nR 1\\nM\\n" * 10_000)
+    except OSError:
+        pass
+print("done")
+"""
+    result = await hostile(sandbox, code)
+    assert result["stdout"] == "done\n"
+
+
 @pytest.mark.parametrize(
     ("call", "expected"),
     [

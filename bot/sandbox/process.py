@@ -262,7 +262,9 @@ class SandboxProcess:
     async def _result(self, limits: Limits, wall_ms: float, wall_clock_expired: bool) -> RunResult:
         status, usage, oom_killed, group_peak_kb = self._exited.result()
         lines = self._pipes["status"].data.split(b"\n")
-        reports = [line.split()[1] for line in lines if line.startswith(runner.REPORT + b" ")]
+        # The snippet can write to this pipe too: only well-formed lines count.
+        fields = [line.split() for line in lines]
+        reports = [f[1] for f in fields if len(f) == 2 and f[0] == runner.REPORT and f[1].isdigit()]
         exit_code: int | None = os.waitstatus_to_exitcode(status)
         if not reports and exit_code > 128:  # bubblewrap passes on "signal N" as 128+N
             exit_code = 128 - exit_code
