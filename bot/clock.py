@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]  # asyncio.sleep, or a test's virtual time
 
 
 def system_clock() -> datetime:

@@ -26,6 +26,7 @@ from typing import Protocol
 
 import aiosqlite
 
+from bot.clock import Sleep
 from bot.curriculum.models import Flashcard
 from bot.learning.context import CoreContext, Learner
 from bot.learning.daily import (
@@ -51,7 +52,6 @@ from bot.storage.daily import ChannelRow, StudentRow
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 # A first DM costs two requests (open the DM channel, post): 15 prompts/s stays near
 # 30 req/s, well under Discord's 50 req/s, leaving room for everyone's interactions.
 PROMPTS_PER_SECOND = 15.0

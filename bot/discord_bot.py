@@ -21,10 +21,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.clock import Sleep
 from bot.config import Settings
 from bot.daily_scheduler import DailyPrompts
 from bot.health import HEARTBEAT_EVERY_S, heartbeat_path, touch
-from bot.learning.classquiz import ClassQuizzes, Sleep
+from bot.learning.classquiz import ClassQuizzes
 from bot.learning.tutor import Tutor
 from bot.storage import meta
 from bot.tasks import TaskKeeper

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
+from bot.clock import Sleep
 from bot.curriculum.models import Question
 from bot.learning.context import CoreContext, Learner
 from bot.learning.quiz import record_answer
@@ -198,9 +198,6 @@ class ClassQuizPresenter(Protocol):
     async def tick(self, quiz: ClassQuiz, remaining: int) -> None: ...
     async def question_closed(self, quiz: ClassQuiz, result: QuestionResult) -> None: ...
     async def finished(self, quiz: ClassQuiz, podium: list[Player], stopped: bool) -> None: ...
-
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 async def drive(
