@@ -16,6 +16,7 @@ import asyncio
 import errno
 import sys
 from pathlib import Path
+from typing import Any
 
 DENIED = (
     # other processes' memory
@@ -54,7 +55,7 @@ ALLOWED_FAMILIES = (1, 2, 10)
 HIGHEST_CHECKED_FAMILY = 10
 
 
-def build_filter():  # -> seccomp.SyscallFilter (the binding has no type stubs)
+def build_filter() -> Any:  # a seccomp.SyscallFilter: the binding has no type stubs
     import seccomp
 
     policy = seccomp.SyscallFilter(defaction=seccomp.ALLOW)  # other arches: KILL
