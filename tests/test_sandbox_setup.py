@@ -73,6 +73,23 @@ def test_cgroup_v1_uses_one_hierarchy_per_controller(tmp_path: Path) -> None:
     assert group.figures() == (False, None)  # a kernel without the peak figure
 
 
+def test_groups_left_by_a_killed_worker_are_removed(tmp_path: Path) -> None:
+    memory = tmp_path / "memory"
+    (memory / "tutor-sandbox-999999999" / "s7").mkdir(parents=True)  # no such process
+    alive = memory / f"tutor-sandbox-{os.getppid()}"
+    alive.mkdir()
+    proc = fake_proc(
+        tmp_path,
+        [
+            f"40 25 0:33 / {memory} rw - cgroup cgroup rw,memory",
+            f"41 25 0:34 / {memory} rw - cgroup cgroup rw,pids",
+        ],
+        ["5:pids:/", "4:memory:/"],
+    )
+    assert set_up_cgroups(proc) is not None
+    assert sorted(p.name for p in memory.iterdir()) == sorted([alive.name, f"tutor-sandbox-{PID}"])
+
+
 def test_without_usable_cgroups_there_are_none(tmp_path: Path) -> None:
     proc = fake_proc(tmp_path, ["20 1 8:1 / / rw - ext4 /dev/sda1 rw"], ["0::/"])
     assert set_up_cgroups(proc) is None

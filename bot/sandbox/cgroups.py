@@ -19,6 +19,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 CONTROLLERS = ("memory", "pids")
+PARENT_PREFIX = "tutor-sandbox-"
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def set_up_cgroups(proc: Path = Path("/proc/self")) -> Cgroups | None:
     if all(c in mounts and c in own for c in CONTROLLERS):
         bases = {c: _inside(mounts[c], own[c]) for c in CONTROLLERS}
         if all(b is not None and os.access(b, os.W_OK) for b in bases.values()):
-            return _setup(_v1({c: b / f"tutor-sandbox-{os.getpid()}" for c, b in bases.items()}))
+            return _setup(_v1({c: b / f"{PARENT_PREFIX}{os.getpid()}" for c, b in bases.items()}))
     return None
 
 
@@ -198,7 +199,7 @@ def _setup_v2(own: Path) -> Cgroups | None:
         except OSError as exc2:
             log.warning("cgroup v2 at %s: cannot delegate controllers: %s", own, exc2)
             return None
-    cgroups = _setup(_v2(own / f"tutor-sandbox-{os.getpid()}"))
+    cgroups = _setup(_v2(own / f"{PARENT_PREFIX}{os.getpid()}"))
     if cgroups is not None:
         parent = cgroups.layout.parents["memory"]
         try:
@@ -213,11 +214,24 @@ def _setup_v2(own: Path) -> Cgroups | None:
 def _setup(layout: Layout) -> Cgroups | None:
     try:
         for parent in set(layout.parents.values()):
+            _remove_stale_siblings(parent)
             parent.mkdir(exist_ok=True)
     except OSError as exc:
         log.warning("cgroup %s: cannot create %s: %s", layout.version, parent, exc)
         return None
     return Cgroups(layout)
+
+
+def _remove_stale_siblings(parent: Path) -> None:
+    """Groups left by workers that were killed before they could clean up (the name
+    ends with the worker's PID): empty, since their processes are gone too."""
+    for stale in parent.parent.glob(f"{PARENT_PREFIX}*"):
+        pid = stale.name.removeprefix(PARENT_PREFIX)
+        if stale != parent and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            for group in stale.iterdir():
+                if group.is_dir():
+                    _remove(group)
+            _remove(stale)
 
 
 def _write(path: Path, value: str) -> None:
