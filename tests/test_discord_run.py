@@ -92,3 +92,22 @@ async def test_no_run_button_while_the_worker_is_down(fake_discord, bot, sandbox
     bot._sandbox_checked_at = -1e9  # forget the cached health check
     ix = await fake_discord.slash("lesson", {"topic": "tasks"}, user=fake_discord.guild.student)
     assert "Run it" not in labels((await ix.response()).message)
+
+
+async def test_the_bot_and_a_real_sandbox_worker_agree(
+    fake_discord, tmp_path, course, clock
+) -> None:
+    """No canned answers: the real worker and client behind /run, for a crashing snippet."""
+    from bot.sandbox.client import SandboxClient
+    from tests.sandbox_helpers import running_sandbox
+
+    async with (
+        running_sandbox() as worker,
+        SandboxClient(worker.url) as client,
+        connected_bot(fake_discord, tmp_path / "t.sqlite3", course, clock, CONTENT, sandbox=client),
+    ):
+        reply = await submit_code(
+            fake_discord, "import ctypes\nprint('before', flush=True)\nctypes.string_at(0)"
+        )
+    assert reply.content.startswith("⚠️ killed by signal 11 (SIGSEGV)")
+    assert "before" in reply.content

@@ -42,6 +42,6 @@ def test_mentions_and_code_fences_are_neutralised() -> None:
 def test_limits_are_named() -> None:
     assert render_run(result(timed_out=True, exit_code=None)).content.startswith("⏱")
     assert render_run(result(memory_exceeded=True, exit_code=None)).content.startswith("💥")
-    assert "killed by signal 11" in render_run(result(exit_code=139)).content
+    assert "killed by signal 11 (SIGSEGV)" in render_run(result(exit_code=-11)).content
     assert render_run(result(exit_code=1, stderr="Traceback")).content.startswith("❌ exit 1")
     assert "first 64 KiB" in render_run(result(output_truncated=True)).content

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 
 from bot.curriculum import limits
@@ -9,7 +10,6 @@ from bot.sandbox.result import RunResult
 
 DOWN = "The code runner is not available right now; everything else works. Try again later."
 BUSY = "The code runner is busy with other students' code; try again in a few seconds."
-SIGNAL_BASE = 128  # exit status 128+N means "killed by signal N", as in a shell
 SHOWN_OUTPUT = 1500  # leaves room for the header and notes inside 2000 characters
 
 
@@ -29,6 +29,13 @@ def neutralise(text: str) -> str:
     )
 
 
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown"
+
+
 def status_line(result: RunResult) -> str:
     if result.timed_out:
         status = "⏱ stopped: time limit"
@@ -38,8 +45,8 @@ def status_line(result: RunResult) -> str:
         status = "✅ exit 0"
     elif result.exit_code is None:
         status = "⚠️ stopped by the sandbox"
-    elif result.exit_code > SIGNAL_BASE:
-        status = f"⚠️ killed by signal {result.exit_code - SIGNAL_BASE}"
+    elif result.exit_code < 0:
+        status = f"⚠️ killed by signal {-result.exit_code} ({signal_name(-result.exit_code)})"
     else:
         status = f"❌ exit {result.exit_code}"
     memory = result.peak_memory_kb / 1024
