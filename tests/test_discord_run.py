@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.client import SandboxBusy, SandboxUnavailable
+from bot.sandbox.client import SandboxBusy, SandboxClient, SandboxUnavailable
 from bot.sandbox.result import RunResult
 from tests.conftest import CONTENT
 from tests.discord_helpers import CannedSandbox, connected_bot, custom_id_of, labels
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.fixtures import fake_discord
+from tests.sandbox_helpers import running_sandbox
 
 __all__ = ["fake_discord"]
 
@@ -98,9 +99,6 @@ async def test_the_bot_and_a_real_sandbox_worker_agree(
     fake_discord, tmp_path, course, clock
 ) -> None:
     """No canned answers: the real worker and client behind /run, for a crashing snippet."""
-    from bot.sandbox.client import SandboxClient
-    from tests.sandbox_helpers import running_sandbox
-
     async with (
         running_sandbox() as worker,
         SandboxClient(worker.url) as client,
