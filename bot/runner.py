@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 
+import aiohttp
 import discord
 import yarl
 
@@ -67,6 +68,10 @@ async def run_bot(settings: Settings) -> int:
             await _serve(TutorBot(settings, tutor, sandbox), settings.discord_token)
     except discord.LoginFailure as exc:
         print(f"Discord refused the token: {exc}", file=sys.stderr)
+        return 1
+    except (aiohttp.ClientError, OSError) as exc:
+        # Before the first connection; once connected, discord.py reconnects by itself.
+        print(f"cannot reach Discord at {discord.http.Route.BASE}: {exc}", file=sys.stderr)
         return 1
     finally:
         await tutor.close()

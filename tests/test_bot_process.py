@@ -99,3 +99,23 @@ async def test_every_command_answers_and_sigterm_stops_cleanly(running, tmp_path
     assert "signal received: shutting down" in log and "stopped cleanly" in log
     assert fake.token not in log
     assert f"interaction guild={g.id} user={student.id} command=lessons" in log
+
+
+async def test_an_unreachable_discord_is_one_clear_line(tmp_path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DISCORD_TOKEN": "made-up",
+        "TUTOR_DB": str(tmp_path / "tutor.sqlite3"),
+        "TUTOR_CONFIG": str(tmp_path / "none.yaml"),
+        "DISCORD_API_BASE": "http://127.0.0.1:9/api/v10",  # nothing listens there
+        "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9/gateway",
+    }
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(30):
+        _, errors = await bot.communicate()
+    assert bot.returncode == 1
+    assert errors.decode().startswith("cannot reach Discord at http://127.0.0.1:9/api/v10")
+    assert "Traceback" not in errors.decode()
