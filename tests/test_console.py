@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -151,3 +152,38 @@ def test_make_run_without_a_token_opens_the_console_with_a_working_sandbox(tmp_p
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("DISCORD_TOKEN is not set: opening the console frontend")
     assert "✅ exit 0" in done.stdout and "\n42\n" in done.stdout
+
+
+def test_a_scripted_session_on_stdin_for_two_users_matches_the_database(tmp_path) -> None:
+    """The real CLI, the real course, commands piped on stdin as a script would."""
+    per_user = [
+        "/lesson topic:coroutines level:basic",
+        "medium",
+        *REVIEW_FIVE,
+        "/quiz",
+        "A",
+        "next question",
+        "B",
+        "1",
+        "A",
+        "stop",
+        "/progress",
+        "/leaderboard period:all-time",
+    ]
+    script = [*per_user, "/user bob", *per_user, "/quit"]
+    db = tmp_path / "t.sqlite3"
+    done = run_cli("console", "\n".join(script) + "\n", db)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.count("== Coroutines") >= 2 and out.count("Session done: 5 reviewed") == 2
+    assert out.count("Why: ") == 6  # three answered questions each, with explanations
+
+    shown = [int(p) for p in re.findall(r"^Points: (\d+)", out, re.MULTILINE)]
+    rows = sqlite3.connect(db).execute(
+        "SELECT display_name, points FROM learners ORDER BY created_at"
+    )
+    assert [points for _, points in rows] == shown
+    counts = sqlite3.connect(db).execute(
+        "SELECT (SELECT count(*) FROM review_log), (SELECT count(*) FROM quiz_answers)"
+    )
+    assert counts.fetchone() == (10, 6)
