@@ -62,10 +62,6 @@ class CoreContext:
         """The injected clock's time, normalised to UTC (fsrs insists on it)."""
         return self.clock().astimezone(UTC)
 
-    async def timezone_of(self, guild_id: int) -> str:
-        async with self.db.transaction() as conn:
-            return await guild_timezone(conn, guild_id, self.default_timezone)
-
     @asynccontextmanager
     async def activity(self, who: Learner) -> AsyncIterator[Activity]:
         now = self.now()

@@ -18,7 +18,7 @@ most ``MAX_FREEZES`` held) and each covers one missed day, spent automatically.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import aiosqlite
@@ -96,10 +96,6 @@ def week_key(day: date) -> str:
     """ISO week of a local day (weeks start on Monday), e.g. ``2026-W48``."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def streak_bonus(update: StreakUpdate) -> int:

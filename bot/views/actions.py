@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import discord
 
+from bot.curriculum import limits
 from bot.views.replies import SHUTTING_DOWN, UserFacingError, guarded
 
 Handler = Callable[[discord.Interaction, list[str]], Awaitable[None]]
@@ -74,7 +75,7 @@ def button(
 ) -> ActionButton:
     return ActionButton(
         discord.ui.Button(
-            label=label[:80],
+            label=label[: limits.BUTTON_LABEL],
             custom_id=custom_id(name, *args),
             style=style,
             disabled=disabled,
