@@ -314,14 +314,11 @@ class Console:
         lesson_id = self._lesson(lesson).id if lesson else None
         await self._next_card(ReviewSession(lesson_id))
 
-    async def _next_card(self, session: ReviewSession) -> None:
+    async def _next_card(self, session: ReviewSession, can_undo: bool = False) -> None:
         due = await self.tutor.flashcards.next_card(self.who, session.lesson_id)
         if due is None:
             await self._end_review(session)
             return
-        self._show_front(due, session)
-
-    def _show_front(self, due: DueCard, session: ReviewSession) -> None:
         tag = "new card" if due.is_new else "review"
         self.say(f"Flashcard ({tag}, {due.card.lesson}): {due.card.front}")
 
@@ -332,7 +329,10 @@ class Console:
                 Button("Stop", lambda: self._end_review(session)),
             )
 
-        self.offer(Button("Show answer", reveal), Button("Stop", lambda: self._end_review(session)))
+        buttons = [Button("Show answer", reveal), Button("Stop", lambda: self._end_review(session))]
+        if can_undo:
+            buttons.append(Button("Undo last rating", lambda: self._undo(session)))
+        self.offer(*buttons)
 
     def _grade_button(self, due: DueCard, grade: Grade, session: ReviewSession) -> Button:
         async def rate() -> None:
@@ -343,30 +343,19 @@ class Console:
                 f"{grade.name.title()}: next review in {humanize(wait)}"
                 f" (+{outcome.award.total} points)"
             )
-            await self._next_card_or_undo(session)
+            await self._next_card(session, can_undo=True)
 
         return Button(grade.name.title(), rate)
 
-    async def _next_card_or_undo(self, session: ReviewSession) -> None:
-        due = await self.tutor.flashcards.next_card(self.who, session.lesson_id)
-
-        async def undo() -> None:
-            card = await self.tutor.flashcards.undo(self.who)
-            if card is None:
-                self.say("Nothing to undo.")
-                await self._next_card(session)
-                return
+    async def _undo(self, session: ReviewSession) -> None:
+        card = await self.tutor.flashcards.undo(self.who)
+        if card is None:
+            self.say("Nothing to undo.")
+        else:
             if session.ratings:
                 session.ratings.pop()
             self.say(f"Undone: your last rating of {card.front!r}.")
-            await self._next_card(session)
-
-        if due is None:
-            await self._end_review(session)
-            return
-        self._show_front(due, session)
-        self._buttons.append(Button("Undo last rating", undo))
-        self.say(f"  [{len(self._buttons)}] Undo last rating")
+        await self._next_card(session)
 
     async def _end_review(self, session: ReviewSession) -> None:
         total = len(session.ratings)

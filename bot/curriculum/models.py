@@ -7,6 +7,7 @@ Each string field carries the Discord limit of the place it is shown in (see
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -132,10 +133,26 @@ class Course(Frozen):
     def lesson(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
 
-    @property
+    # Computed once per (immutable) course: buttons look cards and questions up by id
+    # on every click.
+    @cached_property
     def flashcards(self) -> tuple[Flashcard, ...]:
         return tuple(card for lesson in self.lessons for card in lesson.flashcards)
 
-    @property
+    @cached_property
     def questions(self) -> tuple[Question, ...]:
         return tuple(q for lesson in self.lessons for q in lesson.questions)
+
+    @cached_property
+    def _cards_by_id(self) -> dict[str, Flashcard]:
+        return {card.id: card for card in self.flashcards}
+
+    @cached_property
+    def _questions_by_id(self) -> dict[str, Question]:
+        return {question.id: question for question in self.questions}
+
+    def flashcard(self, card_id: str) -> Flashcard | None:
+        return self._cards_by_id.get(card_id)
+
+    def question(self, question_id: str) -> Question | None:
+        return self._questions_by_id.get(question_id)

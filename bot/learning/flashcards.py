@@ -74,10 +74,10 @@ class Flashcards:
         self._scheduler = scheduler or Scheduler()
 
     def card(self, card_id: str) -> Flashcard:
-        for card in self._ctx.course.flashcards:
-            if card.id == card_id:
-                return card
-        raise UnknownCard(f"no flashcard {card_id!r}")
+        card = self._ctx.course.flashcard(card_id)
+        if card is None:
+            raise UnknownCard(f"no flashcard {card_id!r}")
+        return card
 
     def _deck(self, lesson_id: str | None) -> tuple[Flashcard, ...]:
         deck = self._ctx.course.flashcards

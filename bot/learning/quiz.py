@@ -49,10 +49,10 @@ class Quiz:
         self._rng = rng or random.Random()
 
     def question(self, question_id: str) -> Question:
-        for question in self._ctx.course.questions:
-            if question.id == question_id:
-                return question
-        raise UnknownQuestion(f"no question {question_id!r}")
+        question = self._ctx.course.question(question_id)
+        if question is None:
+            raise UnknownQuestion(f"no question {question_id!r}")
+        return question
 
     def pool(
         self, lesson_id: str | None = None, difficulty: Difficulty | None = None
@@ -88,12 +88,12 @@ class Quiz:
             raise ValueError(f"option {chosen + 1} does not exist (1-{len(question.options)})")
         correct = chosen == question.answer_index
         async with self._ctx.activity(who) as act:
-            history = await quiz_answers.history(act.conn, who.guild_id, who.user_id)
-            past = history.get(question_id)
             points = 0
             if correct:
-                first_time = past is None or past.correct == 0
-                points = QUIZ_POINTS[question.difficulty] if first_time else REPEAT_POINTS
+                before = await quiz_answers.answered_correctly(
+                    act.conn, who.guild_id, who.user_id, question_id
+                )
+                points = REPEAT_POINTS if before else QUIZ_POINTS[question.difficulty]
             award = await record_answer(act, question, correct, points, source="solo")
         return QuizOutcome(question, chosen, correct, award)
 

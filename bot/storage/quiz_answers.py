@@ -42,6 +42,18 @@ async def record(
     )
 
 
+async def answered_correctly(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, question_id: str
+) -> bool:
+    """Whether this question was ever answered right (uses the per-question index)."""
+    async with conn.execute(
+        "SELECT 1 FROM quiz_answers WHERE guild_id = ? AND user_id = ? AND question_id = ?"
+        " AND correct LIMIT 1",
+        (guild_id, user_id, question_id),
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
 async def history(
     conn: aiosqlite.Connection, guild_id: int, user_id: int
 ) -> dict[str, QuestionHistory]:
