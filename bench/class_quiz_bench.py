@@ -45,9 +45,9 @@ from typing import Any
 from aiohttp import web_app
 from discord import InteractionType
 
-from bot.clock import system_clock
+from bot.core.classquiz import ClassQuiz
+from bot.core.clock import system_clock
 from bot.curriculum import Course, load_course
-from bot.learning.classquiz import ClassQuiz
 from tests.discord_helpers import button_ids, make_bot
 from tests.fake_discord import (
     Callback,

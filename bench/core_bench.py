@@ -20,10 +20,10 @@ from pathlib import Path
 
 from fsrs import Card
 
+from bot.core.context import Learner
+from bot.core.flashcards import Grade
+from bot.core.tutor import Tutor
 from bot.curriculum import load_course
-from bot.learning.context import Learner
-from bot.learning.flashcards import Grade
-from bot.learning.tutor import Tutor
 from bot.storage import Database
 
 GUILD = 1

@@ -49,11 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 DELEGATED = [
-    ("run", "bot.runner", "the Discord bot (needs DISCORD_TOKEN)"),
-    ("health", "bot.health", "exit 0 if the running bot is connected (for health checks)"),
-    ("db", "bot.backup", "database tools: `db backup PATH` (safe while the bot runs)"),
-    ("console", "bot.console", "every feature in a terminal: console [--user NAME]"),
-    ("up", "bot.launcher", "what `make run` starts: the bot, or the console without a token"),
+    ("run", "bot.discord.serve", "the Discord bot (needs DISCORD_TOKEN)"),
+    ("health", "bot.ops.health", "exit 0 if the running bot is connected (for health checks)"),
+    ("db", "bot.ops.backup", "database tools: `db backup PATH` (safe while the bot runs)"),
+    ("console", "bot.console.app", "every feature in a terminal: console [--user NAME]"),
+    ("up", "bot.ops.launcher", "what `make run` starts: the bot, or the console without a token"),
     ("sandbox", "bot.sandbox.cli", "the sandbox worker (`sandbox exec` runs one snippet)"),
 ]
 

@@ -33,7 +33,7 @@ async def tutor(tmp_path: Path, clock):
 
     from fsrs import Scheduler
 
-    from bot.learning.tutor import Tutor
+    from bot.core.tutor import Tutor
     from tests.factories import make_course
 
     core = await Tutor.open(

@@ -12,9 +12,9 @@ from typing import Any
 from fsrs import Scheduler
 
 from bot.config import Settings
+from bot.core.tutor import Tutor
 from bot.curriculum.models import Course
-from bot.discord_bot import TutorBot
-from bot.learning.tutor import Tutor
+from bot.discord.client import TutorBot
 from tests.factories import FakeClock
 from tests.fake_discord import FakeDiscord, FakeMessage
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.learning.context import Learner
+from bot.core.context import Learner
 from tests.conftest import ROOT
 
 

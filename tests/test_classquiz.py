@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.learning.classquiz import (
+from bot.core.classquiz import (
     ChannelBusy,
     ClassQuiz,
     ClassQuizzes,

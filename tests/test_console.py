@@ -10,7 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bot.console import Console, learner_for, parse
+from bot.console.app import Console, learner_for, parse
 from bot.storage import learners
 from tests.conftest import ROOT
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.discord_bot import TutorBot
-from bot.learning.context import Learner
+from bot.core.context import Learner
+from bot.discord.client import TutorBot
 from bot.storage import daily as store
 from tests.conftest import CONTENT
 from tests.discord_helpers import connected_bot, custom_id_of, labels

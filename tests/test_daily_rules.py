@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.learning.daily import (
+from bot.core.daily_rules import (
     Daily,
     Fire,
     Once,
@@ -18,7 +18,7 @@ from bot.learning.daily import (
     plan,
     top_streaks,
 )
-from bot.learning.guilds import InvalidSetting
+from bot.core.guilds import InvalidSetting
 from bot.storage.learners import LearnerRow
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)

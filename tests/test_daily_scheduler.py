@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.daily_scheduler import (
+from bot.core.context import Learner
+from bot.core.daily import (
     IN_FLIGHT,
     MAX_NAP_S,
     PROMPTS_PER_SECOND,
@@ -23,9 +24,8 @@ from bot.daily_scheduler import (
     Notices,
     WeeklyLeaderboard,
 )
-from bot.learning.context import Learner
-from bot.learning.flashcards import Grade
-from bot.learning.tutor import Tutor
+from bot.core.flashcards import Grade
+from bot.core.tutor import Tutor
 from tests.factories import FakeClock
 
 GUILD, CHANNEL = 10, 20

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from bot.learning.context import Learner
+from bot.core.context import Learner
 from tests.conftest import CONTENT
 from tests.discord_helpers import connected_bot, custom_id_of
 from tests.fake_discord import FakeDiscord
@@ -92,7 +92,7 @@ async def test_forget_me_after_confirmation(fake_discord, bot) -> None:
 async def test_an_unanswered_confirmation_disables_its_buttons(
     fake_discord, bot, monkeypatch
 ) -> None:
-    from bot.cogs.admin import ForgetMeView
+    from bot.discord.cogs.admin import ForgetMeView
 
     monkeypatch.setattr(ForgetMeView, "TIMEOUT_S", 0.3)
     ix = await fake_discord.slash("tutor forget-me", user=fake_discord.guild.student)

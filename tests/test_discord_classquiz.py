@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from bot.discord_bot import TutorBot
-from bot.learning.classquiz import ClassQuiz
-from bot.views.classquiz import answer_view
+from bot.core.classquiz import ClassQuiz
+from bot.discord.client import TutorBot
+from bot.discord.ui.classquiz import answer_view
 from tests.conftest import CONTENT
 from tests.discord_helpers import connected_bot, custom_id_of
 from tests.fake_discord import FakeDiscord, FakeGuild, FakeUser, point_discord_py_at

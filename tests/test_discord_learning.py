@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.learning.context import Learner
+from bot.core.context import Learner
 from tests.conftest import CONTENT
 from tests.discord_helpers import connected_bot, custom_id_of, labels
 from tests.fake_discord import FakeDiscord

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.curriculum.models import Level
-from bot.views import embeds
-from bot.views.flashcards import back_view, card_embed
-from bot.views.quiz import question_view
+from bot.discord.ui import embeds
+from bot.discord.ui.flashcards import back_view, card_embed
+from bot.discord.ui.quiz import question_view
 from tests.fake_discord.limits import message_problems
 
 

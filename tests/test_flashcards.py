@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.learning.context import Learner
-from bot.learning.flashcards import Grade, UnknownCard
+from bot.core.context import Learner
+from bot.core.flashcards import Grade, UnknownCard
 from bot.storage import guild_settings
 
 ADA = Learner(1, 100, "ada")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.learning.context import Learner
-from bot.learning.flashcards import Grade
-from bot.learning.guilds import InvalidSetting
+from bot.core.context import Learner
+from bot.core.flashcards import Grade
+from bot.core.guilds import InvalidSetting
 
 
 async def test_settings_default_then_update(tutor) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.learning.context import Learner
+from bot.core.context import Learner
 
 
 async def answer_right(tutor, who: Learner, times: int) -> None:
@@ -58,7 +58,7 @@ async def test_someone_without_points_has_no_rank(tutor) -> None:
 
 
 async def test_progress_by_lesson_counts_cards_and_answers(tutor) -> None:
-    from bot.learning.flashcards import Grade
+    from bot.core.flashcards import Grade
 
     who = Learner(1, 1, "ada")
     await tutor.flashcards.review(who, "beta-c1", Grade.good)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.learning.progress import (
+from bot.core.scoring import (
     FREEZE_EVERY_DAYS,
     MAX_FREEZES,
     Streak,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.context import Learner
+from bot.core.scoring import QUIZ_POINTS, REPEAT_POINTS
 from bot.curriculum.models import Difficulty
-from bot.learning.context import Learner
-from bot.learning.progress import QUIZ_POINTS, REPEAT_POINTS
 
 ADA = Learner(1, 100, "ada")
 

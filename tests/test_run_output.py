@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.discord.ui.run_output import render_run
 from bot.sandbox.result import RunResult
-from bot.views.run_output import render_run
 
 
 def result(

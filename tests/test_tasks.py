@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.tasks import TaskKeeper
+from bot.core.tasks import TaskKeeper
 
 
 async def test_tasks_are_kept_until_done_and_failures_are_logged(caplog) -> None:

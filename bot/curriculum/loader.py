@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.curriculum import limits
+from bot.curriculum import display_limits as limits
 from bot.curriculum.models import Course, CourseIndex, Lesson, QuestionKind
 from bot.curriculum.yamlpos import Located, PathKey, parse
 

@@ -1,0 +1,252 @@
+"""Class-wide quizzes: one question at a time for a whole channel, against a timer.
+
+Scoring follows Kahoot's published rule: a correct answer given ``t`` seconds into a
+``T``-second question earns ``round((1 - (t / T) / 2) * 1000)`` points (1000 at once,
+500 at the buzzer); a wrong or missing answer earns 0. On top, an answer streak bonus:
+the 2nd consecutive correct answer earns +100, the 3rd +200, ... capped at +500.
+Speed rankings count an unanswered question as the full ``T`` seconds.
+
+``submit`` does no I/O and never awaits, so it runs atomically on the event loop:
+thirty (or a thousand) clicks in the same second are each judged exactly once, and
+only the first answer of each student counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Protocol
+
+from bot.core.clock import Sleep
+from bot.core.context import CoreContext, Learner
+from bot.core.quiz import record_answer
+from bot.curriculum.models import Question
+
+MAX_POINTS = 1000
+STREAK_STEP = 100
+STREAK_CAP = 500
+FASTEST_SHOWN = 3
+# One edit of the question message every 5 s stays far below Discord's per-channel
+# limit (5 edits / 5 s) even with several quizzes running in one guild.
+TICK_SECONDS = 5
+PAUSE_BETWEEN_QUESTIONS = 4
+
+
+def kahoot_points(elapsed: float, limit: float) -> int:
+    """Points for a correct answer after ``elapsed`` of ``limit`` seconds."""
+    fraction = min(max(elapsed / limit, 0.0), 1.0)
+    return round((1 - fraction / 2) * MAX_POINTS)
+
+
+def streak_bonus(consecutive: int) -> int:
+    """Bonus for the ``consecutive``-th correct answer in a row (1 = no bonus)."""
+    return min(STREAK_STEP * max(consecutive - 1, 0), STREAK_CAP)
+
+
+class Verdict(Enum):
+    accepted = "accepted"
+    already_answered = "already answered"
+    closed = "closed"
+    stale = "not the current question"
+    bad_option = "no such option"
+
+
+@dataclass(frozen=True)
+class Answer:
+    option: int
+    elapsed: float
+    correct: bool
+    points: int
+
+
+@dataclass
+class Player:
+    user_id: int
+    name: str
+    points: int = 0
+    correct: int = 0
+    streak: int = 0
+    total_time: float = 0.0  # for speed rankings; unanswered = full time
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    index: int
+    question: Question
+    split: tuple[int, ...]  # answers per option, in the options' original order
+    fastest: tuple[tuple[Player, Answer], ...]
+    answered: int
+
+
+@dataclass
+class ClassQuiz:
+    guild_id: int
+    channel_id: int
+    started_by: int
+    questions: tuple[Question, ...]
+    seconds: int
+    index: int = -1
+    opened_at: datetime | None = None
+    players: dict[int, Player] = field(default_factory=dict)
+    answers: list[dict[int, Answer]] = field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened_at is not None
+
+    @property
+    def current(self) -> Question:
+        return self.questions[self.index]
+
+    @property
+    def has_next(self) -> bool:
+        return self.index + 1 < len(self.questions)
+
+    def open_next(self, now: datetime) -> Question:
+        if self.is_open:
+            raise RuntimeError("close the current question first")
+        self.index += 1
+        self.opened_at = now
+        self.answers.append({})
+        return self.current
+
+    def submit(
+        self, user_id: int, name: str, question_index: int, option: int, now: datetime
+    ) -> tuple[Verdict, Answer | None]:
+        if question_index != self.index:
+            return Verdict.stale, None
+        if self.opened_at is None:
+            return Verdict.closed, None
+        elapsed = (now - self.opened_at).total_seconds()
+        if elapsed > self.seconds:
+            return Verdict.closed, None
+        if not 0 <= option < len(self.current.options):
+            return Verdict.bad_option, None
+        answers = self.answers[self.index]
+        if user_id in answers:
+            return Verdict.already_answered, answers[user_id]
+        player = self.players.setdefault(user_id, Player(user_id, name))
+        correct = option == self.current.answer_index
+        points = kahoot_points(elapsed, self.seconds) + streak_bonus(player.streak + 1)
+        answer = Answer(option, elapsed, correct, points if correct else 0)
+        answers[user_id] = answer
+        return Verdict.accepted, answer
+
+    def close(self) -> QuestionResult:
+        """Stop taking answers; score the question for every player."""
+        if self.opened_at is None:
+            raise RuntimeError("no open question")
+        self.opened_at = None
+        answers = self.answers[self.index]
+        for player in self.players.values():
+            answer = answers.get(player.user_id)
+            if answer is not None and answer.correct:
+                player.streak += 1
+                player.correct += 1
+                player.points += answer.points
+                player.total_time += answer.elapsed
+            else:
+                player.streak = 0
+                player.total_time += self.seconds if answer is None else answer.elapsed
+        split = [0] * len(self.current.options)
+        for answer in answers.values():
+            split[answer.option] += 1
+        fastest = sorted(
+            ((self.players[uid], a) for uid, a in answers.items() if a.correct),
+            key=lambda pair: (pair[1].elapsed, pair[0].user_id),
+        )[:FASTEST_SHOWN]
+        return QuestionResult(self.index, self.current, tuple(split), tuple(fastest), len(answers))
+
+    def podium(self) -> list[Player]:
+        """Everyone, best first: points, then less total time, then user id."""
+        return sorted(self.players.values(), key=lambda p: (-p.points, p.total_time, p.user_id))
+
+
+class ChannelBusy(Exception):
+    """A class quiz is already running in this channel."""
+
+
+class ClassQuizzes:
+    """The running class quizzes, at most one per channel."""
+
+    def __init__(self) -> None:
+        self._by_channel: dict[int, ClassQuiz] = {}
+
+    def start(self, quiz: ClassQuiz) -> ClassQuiz:
+        if quiz.channel_id in self._by_channel:
+            raise ChannelBusy("a class quiz is already running in this channel")
+        self._by_channel[quiz.channel_id] = quiz
+        return quiz
+
+    def get(self, channel_id: int) -> ClassQuiz | None:
+        return self._by_channel.get(channel_id)
+
+    def finish(self, channel_id: int) -> ClassQuiz | None:
+        return self._by_channel.pop(channel_id, None)
+
+    def running(self) -> list[ClassQuiz]:
+        return list(self._by_channel.values())
+
+
+class ClassQuizPresenter(Protocol):
+    """What a frontend shows; the driver below decides when."""
+
+    async def question_opened(self, quiz: ClassQuiz, question: Question) -> None: ...
+    async def tick(self, quiz: ClassQuiz, remaining: int) -> None: ...
+    async def question_closed(self, quiz: ClassQuiz, result: QuestionResult) -> None: ...
+    async def finished(self, quiz: ClassQuiz, podium: list[Player], stopped: bool) -> None: ...
+
+
+async def drive(
+    quiz: ClassQuiz,
+    presenter: ClassQuizPresenter,
+    ctx: CoreContext,
+    sleep: Sleep = asyncio.sleep,
+) -> None:
+    """Run the quiz to the end; cancelling this task is how a teacher stops it.
+
+    Either way the open question is closed, everyone's points are saved to their
+    progress and the podium is shown before the task ends.
+    """
+    stopped = False
+    try:
+        while quiz.has_next:
+            question = quiz.open_next(ctx.now())
+            await presenter.question_opened(quiz, question)
+            assert quiz.opened_at is not None
+            deadline = quiz.opened_at.timestamp() + quiz.seconds
+            while (remaining := deadline - ctx.now().timestamp()) > 0:
+                await sleep(min(TICK_SECONDS, remaining))
+                left = math.ceil(deadline - ctx.now().timestamp())
+                if left > 0:
+                    await presenter.tick(quiz, left)
+            await presenter.question_closed(quiz, quiz.close())
+            if quiz.has_next:
+                await sleep(PAUSE_BETWEEN_QUESTIONS)
+    except asyncio.CancelledError:
+        stopped = True
+        raise
+    finally:
+        # Scores are saved before anything is shown: a failing presenter (message
+        # deleted, permission lost) must never cost students their points.
+        last = quiz.close() if quiz.is_open else None
+        await save_results(ctx, quiz)
+        if last is not None:
+            await presenter.question_closed(quiz, last)
+        await presenter.finished(quiz, quiz.podium(), stopped)
+
+
+async def save_results(ctx: CoreContext, quiz: ClassQuiz) -> None:
+    """Record every answer given (with its class-quiz points) in each student's progress."""
+    for player in quiz.players.values():
+        who = Learner(quiz.guild_id, player.user_id, player.name)
+        async with ctx.activity(who) as act:
+            for index, answers in enumerate(quiz.answers):
+                answer = answers.get(player.user_id)
+                if answer is not None:
+                    await record_answer(
+                        act, quiz.questions[index], answer.correct, answer.points, "class"
+                    )

@@ -1,0 +1,117 @@
+"""Solo quizzes: which question next, grading, explanation and points.
+
+Choice order: questions never answered first, then ones whose latest answer was wrong,
+then the rest, least recently answered first; ties broken by the injected ``rng`` so a
+class does not all get the same question.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from bot.core.context import Activity, CoreContext, Learner
+from bot.core.scoring import QUIZ_POINTS, REPEAT_POINTS, Award, award_activity
+from bot.curriculum.models import Difficulty, Question
+from bot.storage import quiz_answers
+from bot.storage.quiz_answers import QuestionHistory
+
+
+@dataclass(frozen=True)
+class QuizOutcome:
+    question: Question
+    chosen: int
+    correct: bool
+    award: Award
+
+    @property
+    def correct_option(self) -> str:
+        return self.question.answer
+
+    @property
+    def explanation(self) -> str:
+        return self.question.explanation
+
+
+class UnknownQuestion(LookupError):
+    pass
+
+
+def _priority(history: QuestionHistory | None) -> tuple[int, float]:
+    if history is None:
+        return (0, 0.0)
+    return (1 if not history.last_correct else 2, history.last_at)
+
+
+class Quiz:
+    def __init__(self, ctx: CoreContext, rng: random.Random | None = None) -> None:
+        self._ctx = ctx
+        self._rng = rng or random.Random()
+
+    def question(self, question_id: str) -> Question:
+        question = self._ctx.course.question(question_id)
+        if question is None:
+            raise UnknownQuestion(f"no question {question_id!r}")
+        return question
+
+    def pool(
+        self, lesson_id: str | None = None, difficulty: Difficulty | None = None
+    ) -> list[Question]:
+        return [
+            q
+            for q in self._ctx.course.questions
+            if (lesson_id is None or q.lesson == lesson_id)
+            and (difficulty is None or q.difficulty == difficulty)
+        ]
+
+    async def next_question(
+        self,
+        who: Learner,
+        lesson_id: str | None = None,
+        difficulty: Difficulty | None = None,
+    ) -> Question | None:
+        candidates = self.pool(lesson_id, difficulty)
+        if not candidates:
+            return None
+        async with self._ctx.activity(who) as act:
+            history = await quiz_answers.history(act.conn, who.guild_id, who.user_id)
+        ranked = sorted(candidates, key=lambda q: _priority(history.get(q.id)))
+        best = _priority(history.get(ranked[0].id))[0]
+        group = [q for q in ranked if _priority(history.get(q.id))[0] == best]
+        if best == 0:
+            return self._rng.choice(group)
+        return group[0]
+
+    async def answer(self, who: Learner, question_id: str, chosen: int) -> QuizOutcome:
+        question = self.question(question_id)
+        if not 0 <= chosen < len(question.options):
+            raise ValueError(f"option {chosen + 1} does not exist (1-{len(question.options)})")
+        correct = chosen == question.answer_index
+        async with self._ctx.activity(who) as act:
+            points = 0
+            if correct:
+                before = await quiz_answers.answered_correctly(
+                    act.conn, who.guild_id, who.user_id, question_id
+                )
+                points = REPEAT_POINTS if before else QUIZ_POINTS[question.difficulty]
+            award = await record_answer(act, question, correct, points, source="solo")
+        return QuizOutcome(question, chosen, correct, award)
+
+
+async def record_answer(
+    act: Activity, question: Question, correct: bool, points: int, source: str
+) -> Award:
+    """Store one answer and its points; shared by solo and class quizzes."""
+    award = await award_activity(act.conn, act.learner, points, act.now, act.timezone)
+    await quiz_answers.record(
+        act.conn,
+        act.learner.guild_id,
+        act.learner.user_id,
+        question.id,
+        question.lesson,
+        correct,
+        act.now.timestamp(),
+        points,
+        source,
+    )
+    return award

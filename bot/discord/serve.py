@@ -1,0 +1,89 @@
+"""``python -m bot run``: connect to Discord (or the endpoints named in the config).
+
+Opens the course, the database and the sandbox client once, runs the bot until
+SIGINT/SIGTERM, then closes everything in reverse order and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+import aiohttp
+import discord
+import yarl
+
+from bot.config import Settings, load_settings
+from bot.core.clock import system_clock
+from bot.core.tutor import Tutor
+from bot.curriculum import ContentError, load_course
+from bot.discord.client import TutorBot
+from bot.sandbox.client import SandboxClient
+from bot.storage import StorageError
+
+log = logging.getLogger("bot")
+
+
+def point_discord_py_at(settings: Settings) -> None:
+    """Honour DISCORD_API_BASE / DISCORD_GATEWAY_URL (a local stand-in in tests)."""
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+async def _serve(bot: TutorBot, token: str) -> None:
+    """Run until disconnected or until SIGINT/SIGTERM asks for a graceful stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with bot:
+        connection = asyncio.create_task(bot.start(token), name="discord")
+        stopping = asyncio.create_task(stop.wait(), name="wait-for-signal")
+        await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stopping.done():
+            log.info("signal received: shutting down")
+            await bot.close()
+        stopping.cancel()
+        await connection
+
+
+async def run_bot(settings: Settings) -> int:
+    if not settings.discord_token:
+        print("DISCORD_TOKEN is not set; see README (Deploy).", file=sys.stderr)
+        return 2
+    try:
+        course = await asyncio.to_thread(load_course, settings.content_dir)
+        tutor = await Tutor.open(settings.db_path, course, system_clock, settings.default_timezone)
+    except (ContentError, StorageError) as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
+    point_discord_py_at(settings)
+    try:
+        # The worker may be down: the client only fails when /run is used, never here.
+        async with SandboxClient(settings.effective_sandbox_url) as sandbox:
+            await _serve(TutorBot(settings, tutor, sandbox), settings.discord_token)
+    except discord.LoginFailure as exc:
+        print(f"Discord refused the token: {exc}", file=sys.stderr)
+        return 1
+    except (aiohttp.ClientError, OSError) as exc:
+        # Before the first connection; once connected, discord.py reconnects by itself.
+        print(f"cannot reach Discord at {discord.http.Route.BASE}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await tutor.close()
+    log.info("stopped cleanly")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
+    )
+    return asyncio.run(run_bot(settings))

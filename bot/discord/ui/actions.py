@@ -1,0 +1,96 @@
+"""One persistent button type for the whole bot: its custom id names an action and
+carries that action's arguments (``t:<action>:<arg>:<arg>``).
+
+Nothing about a button lives in memory, so every button keeps working after a restart,
+and each feature only registers an ``@action`` handler.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+
+import discord
+
+from bot.curriculum import display_limits as limits
+from bot.discord.ui.replies import SHUTTING_DOWN, UserFacingError, guarded
+
+Handler = Callable[[discord.Interaction, list[str]], Awaitable[None]]
+_HANDLERS: dict[str, Handler] = {}
+CUSTOM_ID_MAX = 100
+PREFIX = "t"
+
+
+def action(name: str) -> Callable[[Handler], Handler]:
+    """Register the handler of the buttons named ``name``."""
+
+    def register(handler: Handler) -> Handler:
+        _HANDLERS[name] = handler
+        return handler
+
+    return register
+
+
+def custom_id(name: str, *args: object) -> str:
+    value = ":".join([PREFIX, name, *map(str, args)])
+    if len(value) > CUSTOM_ID_MAX or any(":" in str(a) for a in args):
+        raise ValueError(f"custom id cannot carry {args!r}")
+    return value
+
+
+class ActionButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=rf"^{PREFIX}:(?P<name>[a-z][a-z0-9-]*)(?P<args>(?::[^:]*)*)$",
+):
+    def __init__(self, button: discord.ui.Button) -> None:
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item, match: re.Match[str], /
+    ) -> ActionButton:
+        assert isinstance(item, discord.ui.Button)
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        _, name, *args = (self.item.custom_id or "").split(":")
+        async with guarded(interaction):
+            if not getattr(interaction.client, "accepting", True):
+                raise UserFacingError(SHUTTING_DOWN)
+            handler = _HANDLERS.get(name)
+            if handler is None:
+                raise UserFacingError(
+                    "This button is from an older version; run the command again."
+                )
+            await handler(interaction, args)
+
+
+def button(
+    label: str,
+    name: str,
+    *args: object,
+    style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+    disabled: bool = False,
+    emoji: str | None = None,
+) -> ActionButton:
+    return ActionButton(
+        discord.ui.Button(
+            label=label[: limits.BUTTON_LABEL],
+            custom_id=custom_id(name, *args),
+            style=style,
+            disabled=disabled,
+            emoji=emoji,
+        )
+    )
+
+
+def view_of(*rows: Sequence[ActionButton]) -> discord.ui.View:
+    """A persistent view laid out in rows (at most 5 rows of 5 buttons, as Discord allows)."""
+    if len(rows) > 5 or any(len(row) > 5 for row in rows):
+        raise ValueError("Discord allows 5 rows of 5 buttons")
+    view = discord.ui.View(timeout=None)
+    for index, row in enumerate(rows):
+        for item in row:
+            item.row = index
+            view.add_item(item)
+    return view

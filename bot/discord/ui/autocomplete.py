@@ -1,0 +1,33 @@
+"""Autocomplete callbacks shared by several commands."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+import discord
+from discord import app_commands
+
+from bot.curriculum.search import complete_lessons
+from bot.discord.ui.context import tutor_bot
+from bot.discord.ui.embeds import clip
+
+TIMEZONES = sorted(zoneinfo.available_timezones())
+MAX_CHOICES = 25
+
+
+async def lesson_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    course = tutor_bot(interaction).tutor.course
+    return [
+        app_commands.Choice(name=clip(f"{lesson.title} ({lesson.id})", 100), value=lesson.id)
+        for lesson in complete_lessons(course, current, MAX_CHOICES)
+    ]
+
+
+async def timezone_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    typed = current.lower()
+    matches = (zone for zone in TIMEZONES if typed in zone.lower())
+    return [app_commands.Choice(name=zone, value=zone) for zone in matches][:MAX_CHOICES]

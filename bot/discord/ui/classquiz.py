@@ -1,0 +1,141 @@
+"""How a class quiz looks in a channel: one message per question, edited in place."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.core.classquiz import ClassQuiz, Player, QuestionResult, Verdict
+from bot.curriculum.models import Question
+from bot.discord.ui.actions import action, button, view_of
+from bot.discord.ui.context import tutor_bot
+from bot.discord.ui.embeds import COLOUR, LETTERS, clip, question_embed
+
+log = logging.getLogger("bot.discord")
+
+MEDALS = ("🥇", "🥈", "🥉")
+BAR_WIDTH = 12
+
+
+def answer_view(quiz: ClassQuiz, result: QuestionResult | None = None) -> discord.ui.View:
+    def style(i: int) -> discord.ButtonStyle:
+        if result is not None and i == result.question.answer_index:
+            return discord.ButtonStyle.success
+        return discord.ButtonStyle.primary if result is None else discord.ButtonStyle.secondary
+
+    return view_of(
+        [
+            button(LETTERS[i], "cq-answer", quiz.channel_id, quiz.index, i,
+                   style=style(i), disabled=result is not None)
+            for i in range(len(quiz.current.options))
+        ]
+    )  # fmt: skip
+
+
+def heading(quiz: ClassQuiz) -> str:
+    return f"Class quiz · question {quiz.index + 1} of {len(quiz.questions)}"
+
+
+def live_embed(quiz: ClassQuiz, question: Question, remaining: int) -> discord.Embed:
+    embed = question_embed(question, heading(quiz))
+    answered = len(quiz.answers[quiz.index])
+    embed.add_field(
+        name=f"⏳ {remaining} s left",
+        value=f"{answered} answer{'s' if answered != 1 else ''} locked in",
+        inline=False,
+    )
+    return embed
+
+
+def result_embed(quiz: ClassQuiz, result: QuestionResult) -> discord.Embed:
+    embed = question_embed(result.question, heading(quiz) + " · time's up")
+    total = max(result.answered, 1)
+    bars = []
+    for i, count in enumerate(result.split):
+        mark = "✅" if i == result.question.answer_index else "▫️"
+        bar = "█" * round(BAR_WIDTH * count / total)
+        bars.append(f"{mark} **{LETTERS[i]}** {bar} {count}")
+    embed.add_field(name="How the class answered", value="\n".join(bars), inline=False)
+    fastest = ", ".join(f"{p.name} ({a.elapsed:.1f} s, +{a.points})" for p, a in result.fastest)
+    embed.add_field(name="Fastest correct", value=fastest or "Nobody this time", inline=False)
+    embed.add_field(name="Why", value=result.question.explanation, inline=False)
+    return embed
+
+
+def podium_embed(quiz: ClassQuiz, podium: list[Player], stopped: bool) -> discord.Embed:
+    title = "Class quiz stopped: results" if stopped else "Class quiz: final podium"
+    lines = [
+        f"{MEDALS[i] if i < len(MEDALS) else f'{i + 1}.'} **{p.name}**: {p.points} points "
+        f"({p.correct}/{len(quiz.questions)} right)"
+        for i, p in enumerate(podium)
+    ]
+    description = clip("\n".join(lines) or "Nobody answered.", 4000, "\n…and more")
+    embed = discord.Embed(title=title, description=description, colour=COLOUR)
+    embed.set_footer(text="Scores are saved to everyone's /progress")
+    return embed
+
+
+class ChannelPresenter:
+    """Shows a class quiz in a channel; the question message is edited, never reposted.
+
+    A countdown edit that fails (a hiccup, a rate limit) is logged and skipped: the
+    next tick or the results edit will bring the message up to date.
+    """
+
+    def __init__(self, channel: discord.abc.Messageable) -> None:
+        self.channel = channel
+        self.message: discord.Message | None = None
+
+    async def question_opened(self, quiz: ClassQuiz, question: Question) -> None:
+        self.message = await self.channel.send(
+            embed=live_embed(quiz, question, quiz.seconds), view=answer_view(quiz)
+        )
+
+    async def tick(self, quiz: ClassQuiz, remaining: int) -> None:
+        if self.message is None:
+            return
+        try:
+            await self.message.edit(embed=live_embed(quiz, quiz.current, remaining))
+        except discord.HTTPException as exc:
+            log.warning("class quiz countdown edit failed in %s: %s", quiz.channel_id, exc)
+
+    async def question_closed(self, quiz: ClassQuiz, result: QuestionResult) -> None:
+        if self.message is not None:
+            await self.message.edit(
+                embed=result_embed(quiz, result), view=answer_view(quiz, result)
+            )
+
+    async def finished(self, quiz: ClassQuiz, podium: list[Player], stopped: bool) -> None:
+        await self.channel.send(embed=podium_embed(quiz, podium, stopped))
+
+
+REPLIES = {
+    Verdict.closed: "⌛ Time's up for this question.",
+    Verdict.stale: "That question is over; watch for the next one.",
+    Verdict.bad_option: "That option does not exist.",
+}
+
+
+@action("cq-answer")
+async def on_answer(interaction: discord.Interaction, args: list[str]) -> None:
+    channel_id, index, option = map(int, args)
+    bot = tutor_bot(interaction)
+    quiz = bot.class_quizzes.get(channel_id)
+    if quiz is None:
+        await interaction.response.send_message("This class quiz is over.", ephemeral=True)
+        return
+    verdict, answer = quiz.submit(
+        interaction.user.id,
+        interaction.user.display_name,
+        index,
+        option,
+        bot.tutor.ctx.now(),
+    )
+    if verdict is Verdict.accepted:
+        text = f"🔒 Locked in: **{LETTERS[option]}**. Results at time-up!"
+    elif verdict is Verdict.already_answered and answer is not None:
+        text = f"You already answered **{LETTERS[answer.option]}**; the first answer counts."
+    else:
+        text = REPLIES[verdict]
+    await interaction.response.send_message(text, ephemeral=True)

@@ -1,1 +1,0 @@
-"""The learning rules: plain asyncio over storage, no Discord (frontends translate)."""

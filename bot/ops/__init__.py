@@ -1,0 +1,1 @@
+"""Operating the bot: make run's launcher, health checks, database backups."""

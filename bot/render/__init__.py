@@ -1,0 +1,1 @@
+"""Rendering shared by both frontends: run results as text, the progress chart."""
