@@ -59,7 +59,8 @@ DELEGATED = [
 
 
 def _delegate(module_name: str) -> Callable[[list[str]], int]:
-    return importlib.import_module(module_name).main
+    entry: Callable[[list[str]], int] = importlib.import_module(module_name).main
+    return entry
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _delegate(dict((n, m) for n, m, _ in DELEGATED)[argv[0]])(argv[1:])
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

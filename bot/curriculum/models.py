@@ -17,15 +17,22 @@ from bot.curriculum import display_limits as limits
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=40)]
 
 
-def _text(max_length: int) -> type[str]:
+def _text(max_length: int) -> StringConstraints:
     """A non-empty stripped string of at most ``max_length`` characters."""
-    return Annotated[  # type: ignore[return-value]
-        str, StringConstraints(min_length=1, max_length=max_length, strip_whitespace=True)
-    ]
+    return StringConstraints(min_length=1, max_length=max_length, strip_whitespace=True)
 
 
 # Code is shown in a ```py fence inside an embed description.
 CODE_MAX = limits.EMBED_DESCRIPTION - 600
+
+# The text types, one per place a string is shown in.
+TitleText = Annotated[str, _text(limits.EMBED_TITLE)]
+DescriptionText = Annotated[str, _text(limits.EMBED_DESCRIPTION)]
+FieldNameText = Annotated[str, _text(limits.EMBED_FIELD_NAME)]
+FieldValueText = Annotated[str, _text(limits.EMBED_FIELD_VALUE)]
+CodeText = Annotated[str, _text(CODE_MAX)]
+CardFrontText = Annotated[str, _text(limits.EMBED_DESCRIPTION // 4)]
+OptionText = Annotated[str, _text(limits.EMBED_FIELD_VALUE - 20)]
 
 
 class Frozen(BaseModel):
@@ -50,37 +57,38 @@ class QuestionKind(StrEnum):
 
 
 class Summaries(Frozen):
-    basic: _text(limits.EMBED_DESCRIPTION)
-    medium: _text(limits.EMBED_DESCRIPTION)
-    detailed: _text(limits.EMBED_DESCRIPTION)
+    basic: DescriptionText
+    medium: DescriptionText
+    detailed: DescriptionText
 
     def at(self, level: Level) -> str:
-        return getattr(self, level.value)
+        text: str = getattr(self, level.value)
+        return text
 
 
 class KeyConcept(Frozen):
-    name: _text(limits.EMBED_FIELD_NAME)
-    explanation: _text(limits.EMBED_FIELD_VALUE)
+    name: FieldNameText
+    explanation: FieldValueText
 
 
 class GlossaryTerm(Frozen):
-    term: _text(limits.EMBED_FIELD_NAME)
-    definition: _text(limits.EMBED_FIELD_VALUE)
+    term: FieldNameText
+    definition: FieldValueText
 
 
 class Example(Frozen):
     """A runnable program and exactly what it prints (checked by the test suite)."""
 
-    title: _text(limits.EMBED_TITLE)
-    code: _text(CODE_MAX)
+    title: TitleText
+    code: CodeText
     output: str = Field(max_length=limits.EMBED_FIELD_VALUE - 20)
-    explanation: _text(limits.EMBED_FIELD_VALUE)
+    explanation: FieldValueText
 
 
 class Flashcard(Frozen):
     id: Slug
-    front: _text(limits.EMBED_DESCRIPTION // 4)
-    back: _text(limits.EMBED_FIELD_VALUE)
+    front: CardFrontText
+    back: FieldValueText
     lesson: str = ""  # filled in from the lesson file that holds the card
 
 
@@ -93,11 +101,11 @@ class Question(Frozen):
 
     id: Slug
     kind: QuestionKind = QuestionKind.choice
-    prompt: _text(limits.EMBED_TITLE)
-    code: _text(CODE_MAX) | None = None
-    options: tuple[_text(limits.EMBED_FIELD_VALUE - 20), ...] = Field(min_length=2, max_length=5)
+    prompt: TitleText
+    code: CodeText | None = None
+    options: tuple[OptionText, ...] = Field(min_length=2, max_length=5)
     answer: str
-    explanation: _text(limits.EMBED_FIELD_VALUE)
+    explanation: FieldValueText
     difficulty: Difficulty
     lesson: str = ""
 
@@ -108,11 +116,11 @@ class Question(Frozen):
 
 class Lesson(Frozen):
     id: Slug
-    title: _text(limits.EMBED_TITLE)
+    title: TitleText
     summaries: Summaries
     key_concepts: tuple[KeyConcept, ...] = Field(min_length=1, max_length=25)
     examples: tuple[Example, ...] = Field(min_length=1)
-    memory_aid: _text(limits.EMBED_DESCRIPTION)
+    memory_aid: DescriptionText
     glossary: tuple[GlossaryTerm, ...] = Field(min_length=1, max_length=25)
     prerequisites: tuple[Slug, ...] = ()
     flashcards: tuple[Flashcard, ...] = ()
@@ -120,7 +128,7 @@ class Lesson(Frozen):
 
 
 class CourseIndex(Frozen):
-    title: _text(limits.EMBED_TITLE)
+    title: TitleText
     lessons: tuple[Slug, ...] = Field(min_length=1)
 
 

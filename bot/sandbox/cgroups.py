@@ -136,8 +136,9 @@ def set_up_cgroups(proc: Path = Path("/proc/self")) -> Cgroups | None:
             return _setup_v2(base)
     if all(c in mounts and c in own for c in CONTROLLERS):
         bases = {c: _inside(mounts[c], own[c]) for c in CONTROLLERS}
-        if all(b is not None and os.access(b, os.W_OK) for b in bases.values()):
-            return _setup(_v1({c: b / f"{PARENT_PREFIX}{os.getpid()}" for c, b in bases.items()}))
+        usable = {c: b for c, b in bases.items() if b is not None and os.access(b, os.W_OK)}
+        if len(usable) == len(bases):
+            return _setup(_v1({c: b / f"{PARENT_PREFIX}{os.getpid()}" for c, b in usable.items()}))
     return None
 
 

@@ -132,8 +132,8 @@ class SandboxProcess:
             status_r, status_w = pipe(child_reads=False)
             self._unread_fds = {"stdout": out_r, "stderr": err_r, "status": status_r}
             address_space = limits.memory_bytes if self._group is None else 0
-            runner_args = (code_r, status_w, self._uid, limits.pids, limits.file_bytes)
-            runner_args += (limits.open_files, address_space)
+            runner_args = [code_r, status_w, self._uid, limits.pids, limits.file_bytes]
+            runner_args += [limits.open_files, address_space]
             command = [interpreter(), "-I", "-S", "-c", RUNNER_SOURCE, *map(str, runner_args)]
             argv, isolation_fds = self._isolation.wrap(command)
             if self._background:
@@ -265,7 +265,7 @@ class SandboxProcess:
         # The snippet can write to this pipe too: only well-formed lines count.
         fields = [line.split() for line in lines]
         reports = [f[1] for f in fields if len(f) == 2 and f[0] == runner.REPORT and f[1].isdigit()]
-        exit_code: int | None = os.waitstatus_to_exitcode(status)
+        exit_code = os.waitstatus_to_exitcode(status)
         if not reports and exit_code > 128:  # bubblewrap passes on "signal N" as 128+N
             exit_code = 128 - exit_code
         total_cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
@@ -277,13 +277,13 @@ class SandboxProcess:
             peak_kb = self._startup_peak_kb + group_peak_kb
         else:  # an upper bound: bwrap's figure includes the worker it was forked from
             peak_kb = usage.ru_maxrss
-        if timed_out or (oom_killed and exit_code == -signal.SIGKILL):
-            exit_code = None  # stopped by the sandbox, not ended by the snippet
+        # Stopped by the sandbox, not ended by the snippet: no exit code.
+        stopped = timed_out or (oom_killed and exit_code == -signal.SIGKILL)
         stdout, stderr = self._pipes["stdout"], self._pipes["stderr"]
         return RunResult(
             stdout=stdout.text(),
             stderr=stderr.text(),
-            exit_code=exit_code,
+            exit_code=None if stopped else exit_code,
             timed_out=timed_out,
             memory_exceeded=oom_killed or runner.OUT_OF_MEMORY in lines,
             output_truncated=stdout.truncated or stderr.truncated,

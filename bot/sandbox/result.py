@@ -58,4 +58,6 @@ def _checked(name: str, type_name: Any, value: Any) -> Any:
         raise ValueError(f"field {name!r} must be {type_name}, got a boolean")
     if not isinstance(value, allowed):
         raise ValueError(f"field {name!r} must be {type_name}, got {type(value).__name__}")
-    return float(value) if type_name == "float" else value
+    if type_name == "float" and isinstance(value, int | float):  # always, once allowed
+        return float(value)
+    return value

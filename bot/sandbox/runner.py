@@ -63,7 +63,8 @@ def main() -> None:
 def run(source: str, module: object, status_fd: int) -> int:
     """Run the snippet as ``__main__`` and return its exit status, as Python would;
     tracebacks show the snippet's lines, not the runner's."""
-    builtins.exit = builtins.quit = sys.exit  # normally added by site, which -S skips
+    # Normally site's Quitter objects; -S skips site, and sys.exit does what they would.
+    builtins.exit = builtins.quit = sys.exit  # type: ignore[assignment]
     sys.argv = [FILENAME]
     try:
         exec(compile(source, FILENAME, "exec"), module.__dict__)

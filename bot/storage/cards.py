@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -70,20 +71,20 @@ async def first_due(
 
 
 async def count_due(conn: aiosqlite.Connection, guild_id: int, user_id: int, now: float) -> int:
-    async with conn.execute(
+    return await _count(
+        conn,
         "SELECT count(*) FROM card_states WHERE guild_id = ? AND user_id = ? AND due <= ?",
         (guild_id, user_id, now),
-    ) as cursor:
-        return (await cursor.fetchone())[0]
+    )
 
 
 async def introduced_on(conn: aiosqlite.Connection, guild_id: int, user_id: int, day: str) -> int:
-    async with conn.execute(
+    return await _count(
+        conn,
         "SELECT count(*) FROM card_states"
         " WHERE guild_id = ? AND user_id = ? AND introduced_day = ?",
         (guild_id, user_id, day),
-    ) as cursor:
-        return (await cursor.fetchone())[0]
+    )
 
 
 async def put_state(
@@ -156,8 +157,17 @@ async def delete_review(conn: aiosqlite.Connection, review_id: int) -> None:
 async def reviews_since(
     conn: aiosqlite.Connection, guild_id: int, user_id: int, since: float
 ) -> int:
-    async with conn.execute(
+    return await _count(
+        conn,
         "SELECT count(*) FROM review_log WHERE guild_id = ? AND user_id = ? AND reviewed_at >= ?",
         (guild_id, user_id, since),
-    ) as cursor:
-        return (await cursor.fetchone())[0]
+    )
+
+
+async def _count(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> int:
+    """The single number a ``SELECT count(*)`` query yields."""
+    async with conn.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None  # an aggregate without GROUP BY always yields one row
+    count: int = row[0]
+    return count

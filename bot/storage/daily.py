@@ -7,8 +7,10 @@ DM claims name their learner, so forgetting a learner deletes them by cascade.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import aiosqlite
 
@@ -111,9 +113,20 @@ async def student(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> St
     return _student(row) if row else None
 
 
-def _student(values: tuple) -> StudentRow:
-    guild_id, user_id, dm, *middle, dm_closed = values
-    return StudentRow(guild_id, user_id, bool(dm), *middle, dm_closed=bool(dm_closed))
+def _student(values: Sequence[Any]) -> StudentRow:
+    """A ``StudentRow`` from the ``_STUDENT`` columns of one row."""
+    guild_id, user_id, dm, local_time, timezone, since, snooze_day, snooze_until, closed = values
+    return StudentRow(
+        guild_id,
+        user_id,
+        bool(dm),
+        local_time,
+        timezone,
+        since,
+        snooze_day,
+        snooze_until,
+        dm_closed=bool(closed),
+    )
 
 
 async def put_student(conn: aiosqlite.Connection, row: StudentRow) -> None:

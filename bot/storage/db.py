@@ -64,7 +64,8 @@ class Database:
         await self._conn.execute("PRAGMA synchronous = NORMAL")
 
     async def user_version(self) -> int:
-        return (await self.fetchone("PRAGMA user_version"))[0]
+        version: int = (await self.fetchone("PRAGMA user_version"))[0]
+        return version
 
     async def _migrate(self, migrations: Sequence[Migration]) -> None:
         current = await self.user_version()

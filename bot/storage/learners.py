@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import aiosqlite
 
@@ -34,9 +36,19 @@ COLUMNS = (
 )
 
 
-def row_of(values: tuple) -> LearnerRow:
-    *head, last_day = values
-    return LearnerRow(*head, date.fromisoformat(last_day) if last_day else None)
+def row_of(values: Sequence[Any]) -> LearnerRow:
+    """A ``LearnerRow`` from the ``COLUMNS`` of one row."""
+    guild_id, user_id, display_name, points, current, best, freezes, last_day = values
+    return LearnerRow(
+        guild_id,
+        user_id,
+        display_name,
+        points,
+        current,
+        best,
+        freezes,
+        date.fromisoformat(last_day) if last_day else None,
+    )
 
 
 async def ensure(
@@ -139,7 +151,9 @@ async def rank_of(
         " (points_at < ? OR (points_at = ? AND user_id < ?)))",
         (*params, points, points, points_at, points_at, uid),
     ) as cursor:
-        (ahead,) = await cursor.fetchone()
+        counted = await cursor.fetchone()
+    assert counted is not None  # count(*) always yields one row
+    (ahead,) = counted
     return RankRow(ahead + 1, uid, name, points)
 
 
