@@ -34,6 +34,7 @@ class ProgressReport:
 @dataclass(frozen=True)
 class LessonProgress:
     lesson_id: str
+    title: str
     cards_seen: int
     cards_total: int
     answered: int
@@ -79,6 +80,7 @@ class Progress:
             result.append(
                 LessonProgress(
                     lesson.id,
+                    lesson.title,
                     len(ids & set(states)),
                     len(ids),
                     acc.answered if acc else 0,
