@@ -106,7 +106,9 @@ def shut_down(module: object, status: int, status_fd: int) -> None:
     )
     for stream in {sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__}:
         try:
-            stream.flush()
+            # As Python's own exit: a stream set to None or closed is not flushed.
+            if stream is not None and not stream.closed:
+                stream.flush()
         except (AttributeError, OSError, ValueError):
             status = status or 120  # what Python exits with when it cannot flush
     peak_kb = max(
