@@ -9,9 +9,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TUTOR_CONTENT=/app/content
 
 WORKDIR /app
+# The pinned, hash-checked dependencies first (a layer that changes only with the lock),
+# then the bot itself without letting pip resolve anything more.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install . && useradd --system --uid 10001 --home-dir /app tutor \
+RUN pip install --no-deps . && useradd --system --uid 10001 --home-dir /app tutor \
     && mkdir -p /data && chown tutor /data
 COPY content ./content
 

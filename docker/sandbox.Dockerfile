@@ -12,9 +12,12 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
+# The pinned, hash-checked dependencies first, then the bot itself with nothing more.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install . && useradd --system --uid 10002 --home-dir /nonexistent sandbox
+RUN pip install --no-deps . && useradd --system --uid 10002 --home-dir /nonexistent sandbox
 
 # Not root: bubblewrap then works unprivileged, inside a user namespace of its own, and
 # the container needs no capability at all (see docker-compose.yml).
