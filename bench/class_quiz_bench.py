@@ -355,13 +355,13 @@ async def run_shared(course: Course, students: int) -> RoundResult:
             with point_discord_py_at(fake):
                 bot = await make_bot(db_path, course, system_clock, CONTENT)  # type: ignore[arg-type]
                 quizzes: list[ClassQuiz] = []
-                start = bot.class_quizzes.start
+                start = bot.tutor.class_quizzes.start
 
-                def keep(quiz: ClassQuiz) -> ClassQuiz:
-                    quizzes.append(quiz)
-                    return start(quiz)
+                def keep(*args: Any, **options: Any) -> ClassQuiz:
+                    quizzes.append(start(*args, **options))
+                    return quizzes[-1]
 
-                bot.class_quizzes.start = keep  # type: ignore[method-assign]
+                bot.tutor.class_quizzes.start = keep  # type: ignore[method-assign]
                 # Ready, as when a teacher starts a quiz; it also lets discord.py's
                 # ready tasks finish, which would otherwise keep this bot alive.
                 await fake.start_client(bot, wait_ready=True)

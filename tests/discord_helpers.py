@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,25 +18,6 @@ from tests.factories import FakeClock
 from tests.fake_discord import FakeDiscord, FakeMessage
 
 
-@dataclass
-class CannedSandbox:
-    """Stands in for the sandbox client: answers with a result built from the code."""
-
-    up: bool = True
-    runs: list[tuple[str, str]] = field(default_factory=list)
-    respond: Callable[[str, str], object] | None = None
-
-    async def health(self) -> dict:
-        if not self.up:
-            raise ConnectionError("worker down")
-        return {"ok": True}
-
-    async def run(self, code: str, stdin: str = "", timeout_s: float | None = None) -> object:
-        self.runs.append((code, stdin))
-        assert self.respond is not None
-        return self.respond(code, stdin)
-
-
 async def make_bot(
     db_path: Path,
     course: Course,
@@ -47,12 +27,18 @@ async def make_bot(
     dev_guild_id: int | None = None,
 ) -> TutorBot:
     tutor = await Tutor.open(
-        db_path, course, clock, rng=random.Random(3), scheduler=Scheduler(enable_fuzzing=False)
+        db_path,
+        course,
+        clock,
+        rng=random.Random(3),
+        scheduler=Scheduler(enable_fuzzing=False),
+        sandbox=sandbox,  # type: ignore[arg-type]
+        content_dir=content_dir,
     )
     settings = Settings(
         discord_token="made-up", db_path=db_path, content_dir=content_dir, dev_guild_id=dev_guild_id
     )
-    return TutorBot(settings, tutor, sandbox)
+    return TutorBot(settings, tutor)
 
 
 @asynccontextmanager

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +18,7 @@ from bot.curriculum.models import (
     Question,
     Summaries,
 )
+from bot.sandbox.client import SandboxUnavailable
 
 
 def make_lesson(lesson_id: str, cards: int = 3, questions: int = 3) -> Lesson:
@@ -63,3 +66,53 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+class ManualTimer:
+    """A ``sleep`` that returns only when the test says so, moving the clock as it does."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.requests: asyncio.Queue[tuple[float, asyncio.Future[None]]] = asyncio.Queue()
+        self._asleep = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        done = asyncio.get_running_loop().create_future()
+        await self.requests.put((seconds, done))
+        self._asleep.set()
+        await done
+
+    async def advance(self) -> float:
+        """Wait for the next sleep, then end it; returns how long it was."""
+        seconds, done = await self.requests.get()
+        self.clock.advance(seconds=seconds)
+        done.set_result(None)
+        return seconds
+
+    async def advance_until_asleep(self) -> float:
+        """End the next sleep and wait until the sleeper sleeps again (all it does in
+        between has happened)."""
+        self._asleep.clear()
+        seconds = await self.advance()
+        if self.requests.empty():
+            await self._asleep.wait()
+        return seconds
+
+
+@dataclass
+class CannedSandbox:
+    """Stands in for the sandbox client: answers with a result built from the code."""
+
+    up: bool = True
+    runs: list[tuple[str, str]] = field(default_factory=list)
+    respond: Callable[[str, str], object] | None = None
+
+    async def health(self) -> dict:
+        if not self.up:
+            raise SandboxUnavailable("worker down")
+        return {"ok": True}
+
+    async def run(self, code: str, *, stdin: str = "", timeout_s: float | None = None) -> object:
+        self.runs.append((code, stdin))
+        assert self.respond is not None
+        return self.respond(code, stdin)

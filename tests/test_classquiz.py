@@ -7,15 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.classquiz import (
-    ChannelBusy,
-    ClassQuiz,
-    ClassQuizzes,
-    Verdict,
-    drive,
-    kahoot_points,
-    streak_bonus,
-)
+from bot.core.class_quizzes import ClassQuizRefused, drive
+from bot.core.classquiz import ClassQuiz, Verdict, kahoot_points, streak_bonus
 from bot.storage import learners
 
 
@@ -94,18 +87,40 @@ def test_fifty_students_clicking_in_the_same_second_each_count_once(tutor, clock
     assert quiz.close().answered == 50
 
 
-def test_one_class_quiz_per_channel(tutor) -> None:
-    running = ClassQuizzes()
-    running.start(make_quiz(tutor))
-    with pytest.raises(ChannelBusy):
-        running.start(make_quiz(tutor))
-    running.finish(500)
-    running.start(make_quiz(tutor))
+async def test_one_class_quiz_per_channel_until_it_is_stopped(tutor) -> None:
+    tutor.class_quizzes.sleep = lambda seconds: asyncio.Event().wait()  # time stands still
+    quizzes = tutor.class_quizzes
+    quizzes.start(1, 500, 9, Recorder())
+    with pytest.raises(ClassQuizRefused, match="already running"):
+        quizzes.start(1, 500, 9, Recorder())
+    quizzes.start(1, 501, 9, Recorder())  # another channel is fine
+    assert await quizzes.stop(500) and quizzes.get(500) is None
+    quizzes.start(1, 500, 9, Recorder())
+    await quizzes.stop_all()
+    assert quizzes.running() == []
+
+
+@pytest.mark.parametrize(
+    ("options", "refusal"),
+    [
+        ({"questions": 0}, "questions must be 1-20"),
+        ({"questions": 21}, "questions must be 1-20"),
+        ({"seconds": 9}, "seconds must be 10-120"),
+        ({"lesson_id": "nope"}, "no questions for that choice"),
+    ],
+)
+def test_the_core_refuses_quizzes_outside_its_limits(tutor, options, refusal) -> None:
+    with pytest.raises(ClassQuizRefused, match=refusal):
+        tutor.class_quizzes.start(1, 500, 9, Recorder(), **options)
+    assert tutor.class_quizzes.running() == []
 
 
 class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple] = []
+
+    async def announce(self, quiz) -> None:
+        self.events.append(("announce", len(quiz.questions)))
 
     async def question_opened(self, quiz, question) -> None:
         self.events.append(("open", quiz.index))

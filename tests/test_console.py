@@ -1,39 +1,84 @@
-"""The console frontend, driven line by line as a script would drive it."""
+"""The console frontend, driven line by line as a script would drive it.
+
+Each test is a short session: the lines typed, then what must be on the screen and in
+the database. Time moves only when a test says so (a fake clock and a manual timer).
+"""
 
 from __future__ import annotations
 
 import io
+import random
 import re
 import sqlite3
-import subprocess
-import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-from bot.console.app import Console, learner_for, parse
+import pytest
+from fsrs import Scheduler
+
+from bot.console.app import console_guild
+from bot.console.commands import UsageError, parse
+from bot.console.daily import PrintedPrompts
+from bot.console.screen import Screen
+from bot.console.session import Console, learner_for
+from bot.core.code_runs import RunResult
+from bot.core.tutor import Tutor
+from bot.discord.client import discord_guilds
+from bot.sandbox.client import SandboxUnavailable
 from bot.storage import learners
-from tests.conftest import ROOT
+from tests.factories import CannedSandbox, ManualTimer, make_course
+
+Step = str | Callable[[], Awaitable[object]]
 
 
-async def feed(lines: list[str]) -> AsyncIterator[str]:
-    for line in lines:
-        yield line + "\n"
+async def feed(steps: list[Step]) -> AsyncIterator[str]:
+    """Lines as typed; a callable step runs in between (e.g. time passing)."""
+    for step in steps:
+        if isinstance(step, str):
+            yield step + "\n"
+        else:
+            await step()
 
 
-async def run_script(tutor, lines: list[str], user: str = "ada") -> str:
+async def run_script(tutor: Tutor, steps: list[Step], user: str = "ada", **kw: object) -> str:
     out = io.StringIO()
-    await Console(tutor, user, out).run(feed(lines))
+    console = Console(tutor, user, Screen(out), **kw)  # type: ignore[arg-type]
+    await console.run(feed(steps))
     return out.getvalue()
 
 
+def printed(stdout: str = "", stderr: str = "", exit_code: int = 0, cut: bool = False) -> RunResult:
+    return RunResult(stdout, stderr, exit_code, False, False, cut, 5, 4, 2048)
+
+
+@pytest.fixture
+def sandbox() -> CannedSandbox:
+    return CannedSandbox(respond=lambda code, stdin: printed(f"{stdin}!\n"))
+
+
+@pytest.fixture
+async def tutor_with_sandbox(tmp_path: Path, clock, sandbox):
+    core = await Tutor.open(
+        tmp_path / "tutor.sqlite3",
+        make_course(),
+        clock,
+        rng=random.Random(1),
+        scheduler=Scheduler(enable_fuzzing=False),
+        sandbox=sandbox,  # type: ignore[arg-type]
+    )
+    yield core
+    await core.close()
+
+
 REVIEW_FIVE = ["/flashcards review"] + ["1", "good"] * 3 + ["show answer", "Easy"] * 2 + ["stop"]
-QUIZ_THREE = ["/quiz", "A", "next question", "right", "1", "B", "stop"]
+QUIZ_THREE = ["/quiz", "A", "next", "right", "1", "B", "stop"]
 
 
 def test_parse_reads_options_like_discords_chat_box() -> None:
     call = parse("/lesson topic:coroutines level:basic")
     assert (call.name, call.options) == ("lesson", {"topic": "coroutines", "level": "basic"})
     assert parse("/flashcards review lesson:tasks").name == "flashcards review"
+    assert parse("/flashcards daily dm 08:30").name == "flashcards daily dm"
     assert parse('/user "Ada Lovelace"').words == ("Ada Lovelace",)
 
 
@@ -55,10 +100,10 @@ async def test_a_scripted_session_for_two_users_matches_the_database(tutor) -> N
     ]
     out = await run_script(tutor, script)
 
-    assert "== Alpha (basic) ==" in out and "== Alpha (detailed) ==" in out
-    assert "- k: e" in out  # markdown bold is plain text when not a TTY
+    assert "== 1. Alpha (basic) ==" in out and "== 1. Alpha (detailed) ==" in out
+    assert "- k: e" in out  # markdown bold is plain text when not a terminal
     assert out.count("Session done: 5 reviewed (Good 3, Easy 2)") == 2
-    assert out.count("Correct!") == 4 and out.count("Not quite. The answer is: right") == 2
+    assert out.count("Correct!") == 4 and out.count("Not quite. The answer is A) right") == 2
 
     shown = [int(p) for p in re.findall(r"^Points: (\d+)", out, re.MULTILINE)]
     async with tutor.ctx.db.transaction() as conn:
@@ -72,9 +117,53 @@ async def test_a_scripted_session_for_two_users_matches_the_database(tutor) -> N
     assert f"1. ada: {ada.points}" in out or f"1. bob: {bob.points}" in out
 
 
-async def test_unknown_topics_get_suggestions(tutor) -> None:
-    out = await run_script(tutor, ["/lesson topic:alpah"])
-    assert "No lesson 'alpah'. Did you mean alpha?" in out
+# -- what a newcomer ran into ------------------------------------------------------------
+
+
+def test_long_text_wraps_between_words_and_code_is_never_wrapped() -> None:
+    out = io.StringIO()
+    screen = Screen(out, width=24)
+    screen.say("Coroutines cooperate: each await hands control back to the loop.")
+    screen.say("```py\nawait asyncio.gather(fetch(1), fetch(2), fetch(3))\n```")
+    lines = out.getvalue().splitlines()
+    assert lines[:3] == ["Coroutines cooperate:", "each await hands control", "back to the loop."]
+    assert lines[3] == "    await asyncio.gather(fetch(1), fetch(2), fetch(3))"
+
+
+def test_markdown_is_rendered_not_printed_literally() -> None:
+    plain, styled = io.StringIO(), io.StringIO()
+    text = "Use **gather** with *care*: `await` it.\n```py\nprint('hi')\n```"
+    Screen(plain).say(text)
+    Screen(styled, styled=True).say(text)
+    assert plain.getvalue() == "Use gather with care: await it.\n    print('hi')\n"
+    assert "\033[1mgather\033[0m" in styled.getvalue()
+    assert "\033[3mcare\033[0m" in styled.getvalue()
+    assert "*" not in styled.getvalue() and "`" not in styled.getvalue()
+
+
+def test_a_multi_line_option_stays_visibly_one_option() -> None:
+    out = io.StringIO()
+    Screen(out).say("enter\nexit KeyError", indent="  A) ")
+    assert out.getvalue() == "  A) enter\n     exit KeyError\n"
+
+
+def test_lines_that_arrive_while_typing_are_drawn_above_the_prompt() -> None:
+    out = io.StringIO()
+    Screen(out, prompt_line=lambda: "ada> /less").say("⏳ 5 s left")
+    assert out.getvalue() == "\r\033[K⏳ 5 s left\nada> /less"
+
+
+async def test_labels_can_be_shortened_and_stray_input_is_explained(tutor) -> None:
+    out = await run_script(
+        tutor,
+        ["1", "/quiz", "A", "next", "/lesson alpha", "m", "memory", "/flashcard", "/lesson 2"],
+    )
+    assert "There is nothing to choose right now, so '1' means nothing here." in out
+    assert out.count("Quiz (") == 2  # "next" pressed "Next question"
+    assert "'m' could be 'Medium' or 'Memory aid'; type more of it." in out
+    assert "Memory aid: aid" in out
+    assert "Unknown command /flashcard. Did you mean /flashcards review" in out
+    assert "== 2. Beta (basic) ==" in out  # the number /lessons shows
 
 
 async def test_bad_options_get_one_line_and_nothing_crashes(tutor) -> None:
@@ -87,71 +176,241 @@ async def test_bad_options_get_one_line_and_nothing_crashes(tutor) -> None:
             "/quiz difficulty:impossible",
             '/lesson topic:"alpha',
             "/dance",
+            "/user",
             "/lesson topic:alpha",
             "42",
         ],
     )
-    assert out.splitlines()[1:] == [
+    assert out.splitlines()[1:8] == [
         "level must be one of basic, medium, detailed.",
         "/lesson has no option 'colour' (options: topic, level).",
         "period must be week or all-time.",
         "difficulty must be one of easy, medium, hard.",
         "Could not read that command: No closing quotation.",
         "Unknown command /dance. Type help for the list.",
-        *out.splitlines()[7:-1],
-        "Choose 1-7 or a label, or type a command.",
+        "Usage: /user NAME",
     ]
+    assert out.splitlines()[-1] == "Choose 1-7 or a label, or type a command."
 
 
-async def test_help_lists_every_command(tutor) -> None:
+async def test_points_are_explained_and_days_counted_in_words(tutor) -> None:
+    out = await run_script(tutor, ["/quiz", "A", "/progress"])
+    assert re.search(r"Correct! \+(\d+) points \((\d+) \+ 1 for your 1-day streak\)\.", out)
+    assert "Streak: 1 day (best 1;" in out
+
+
+async def test_lessons_show_flashcards_studied_too(tutor) -> None:
+    out = await run_script(tutor, ["/flashcards review", "1", "good", "stop", "/lessons"])
+    assert " 1. Alpha (alpha) · 1/3 cards studied" in out
+    assert " 2. Beta (beta) · 0/3 cards studied" in out
+
+
+async def test_help_lists_every_command_students_first(tutor) -> None:
     out = await run_script(tutor, ["help"])
-    for command in ("/lessons", "/lesson", "/flashcards review", "/quiz", "/progress", "/user"):
-        assert command in out
+    for command in ("/lessons", "/flashcards review", "/quiz", "/run", "/tutor forget-me"):
+        assert command in out.split("For teachers")[0]
+    for command in ("/class-quiz start", "/tutor-admin daily", "/tutor-admin timezone"):
+        assert command in out.split("For teachers")[1]
 
 
-def run_cli(command: str, stdin: str, db: Path) -> subprocess.CompletedProcess[str]:
-    """``python -m bot <command> --user ada`` with piped stdin, as a script would run it."""
+# -- running code ------------------------------------------------------------------------
+
+
+async def test_run_has_its_own_prompt_says_it_is_running_and_shows_the_output(
+    tutor_with_sandbox, sandbox
+) -> None:
+    out = io.StringIO()
+    console = Console(tutor_with_sandbox, "ada", Screen(out))
+    await console.handle("/run stdin:hey")
+    assert console.prompt == "... "
+    for line in ("def f():", "    return 1", "."):
+        await console.handle(line)
+    assert console.prompt == "ada> "
+    await console.handle("/run")
+    await console.handle(".cancel")
+    assert sandbox.runs == [("def f():\n    return 1", "hey")]
+    assert "Running in the sandbox…\n✅ exit 0 · 5 ms wall · 4 ms CPU · 2.0 MiB peak\n" in (
+        out.getvalue()
+    )
+    assert "    hey!\n" in out.getvalue()
+    assert out.getvalue().endswith("Cancelled; nothing was run.\n")
+
+
+async def test_run_explains_a_missing_input_and_cut_output(tutor_with_sandbox, sandbox) -> None:
+    sandbox.respond = lambda code, stdin: printed(
+        "x" * 10, "Traceback...\nEOFError: EOF when reading a line\n", 1, cut=True
+    )
+    out = await run_script(tutor_with_sandbox, ["/run", "print(input())", "."])
+    assert "Note: the sandbox kept only the first 64 KiB of output." in out
+    assert "Note: the program called input() but was given no input: give it with" in out
+
+
+async def test_a_lessons_example_runs_from_its_button(tutor_with_sandbox, sandbox) -> None:
+    out = await run_script(tutor_with_sandbox, ["/lesson alpha", "run it"])
+    assert sandbox.runs == [("print(1)", "")]
+    assert "✅ exit 0" in out
+
+
+async def test_no_run_button_while_the_worker_is_down(tutor_with_sandbox, sandbox) -> None:
+    def down(code: str, stdin: str) -> RunResult:
+        raise SandboxUnavailable("connection refused")
+
+    sandbox.up, sandbox.respond = False, down
+    out = await run_script(tutor_with_sandbox, ["/lesson alpha", "/run", "print(1)", "."])
+    assert "Run it" not in out
+    assert "The code runner is not available right now" in out
+
+
+# -- a class quiz, the teacher's settings, reminders, forget-me --------------------------
+
+
+async def test_a_class_quiz_with_three_students(tutor, clock) -> None:
+    timer = ManualTimer(clock)
+    tutor.class_quizzes.sleep = timer.sleep
+    answers = [(name, letter) for name, letter in (("amy", "A"), ("ben", "B"), ("cy", "a"))]
+    script: list[Step] = [
+        "/user amy",
+        "/class-quiz start",  # a student may not
+        "/user ada",
+        "/class-quiz start lesson:alpha questions:2 seconds:10",
+    ]
+    for name, letter in answers:
+        script += [f"/user {name}", letter, letter]
+    script += [
+        timer.advance_until_asleep,  # 5 s: a countdown line
+        timer.advance_until_asleep,  # 10 s: time's up
+        timer.advance_until_asleep,  # the pause; question 2 opens
+        "/user amy",
+        "right",  # an option's text works too
+        "/user ada",
+        "/class-quiz stop",  # closes question 2 now
+        "/class-quiz stop",
+    ]
+    out = await run_script(tutor, script)
+
+    assert "Only teachers can do that; amy is a student here" in out
+    assert "📣 Class quiz! 2 questions, 10 s each." in out
+    assert "🔒 amy locked in A." in out and "🔒 cy locked in A." in out
+    assert "ben already answered B; the first answer counts." in out
+    assert "⏳ 5 s left · 3 answers locked in" in out
+    assert "⌛ Time's up! The answer: A) right" in out
+    assert "Class quiz · question 2 of 2" in out
+    assert "Class quiz stopped: results" in out
+    assert re.search(r"1\. amy: \d+ points \(2/2 right\)", out)
+    assert "No class quiz is running." in out
+    assert tutor.class_quizzes.running() == []
+    rows = await tutor.ctx.db.fetchall("SELECT count(*) FROM quiz_answers WHERE source='class'")
+    assert rows[0][0] == 4
+
+
+async def test_the_teacher_changes_settings_and_a_student_cannot(tutor) -> None:
+    out = await run_script(
+        tutor,
+        [
+            "/tutor-admin timezone name:Mars/Olympus",
+            "/tutor-admin timezone Europe/Paris",
+            "/tutor-admin new-cards per-day:5",
+            "/user bob",
+            "/tutor-admin new-cards per-day:100",
+        ],
+    )
+    assert "'Mars/Olympus' is not a timezone name like Europe/Paris" in out
+    assert "Timezone: Europe/Paris · new cards per day: 10" in out
+    assert "Timezone: Europe/Paris · new cards per day: 5" in out
+    assert "Only teachers can do that; bob is a student here" in out
+    assert (await tutor.guilds.settings(0)).new_cards_per_day == 5
+
+
+async def test_daily_reminders_are_saved_and_printed_when_they_fire(tutor, clock) -> None:
+    out = io.StringIO()
+    console = Console(tutor, "ada", Screen(out))
+    for line in (
+        "/tutor-admin daily time:13:00 leaderboard-day:never",
+        "/user bob",
+        "/flashcards daily dm 13:00",
+    ):
+        await console.handle(line)
+    assert "The class's card of the day at 13:00 (UTC). Next: 2026-03-02 13:00 UTC." in (
+        out.getvalue()
+    )
+    clock.advance(hours=1)  # 13:00: both are due
+    await tutor.daily.tick(PrintedPrompts(console), console_guild)
+    assert "📣 Card of the day · Monday 2026-03-02" in out.getvalue()
+    assert "📬 For bob: 0 cards due and 6 new." in out.getvalue()
+    await tutor.daily.tick(PrintedPrompts(console), console_guild)  # exactly once
+    assert out.getvalue().count("📬 For bob") == 1
+
+
+def test_the_console_and_the_bot_deliver_disjoint_guilds() -> None:
+    assert console_guild(0) and not discord_guilds(0)
+    assert discord_guilds(1234) and not console_guild(1234)
+
+
+async def test_a_student_forgets_themselves_after_confirming(tutor) -> None:
+    script = ["/quiz", "A", "/user bob", "/quiz", "A", "/tutor forget-me", "cancel"]
+    out = await run_script(tutor, [*script, "/tutor forget-me", "yes"])
+    assert "Nothing was deleted." in out and "Done: bob's progress is deleted." in out
+    async with tutor.ctx.db.transaction() as conn:
+        assert await learners.get(conn, 0, learner_for("bob").user_id) is None
+        assert await learners.get(conn, 0, learner_for("ada").user_id) is not None
+
+
+async def test_progress_of_a_member_with_a_chart_saved_as_png(tutor, tmp_path) -> None:
+    out = await run_script(
+        tutor, ["/user bob", "/quiz", "A", "/user ada", "/progress member:bob"], charts_dir=tmp_path
+    )
+    assert "Progress of bob" in out
+    chart = tmp_path / "progress-bob.png"
+    assert f"Chart: {chart.resolve()}" in out
+    assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_an_unknown_option_value_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="Type a command"):
+        parse("   ")
+
+
+# -- the real command line -----------------------------------------------------------------
+
+
+def run_cli(args: list[str], stdin: str, tmp_path: Path, cwd: Path | None = None):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
     return subprocess.run(
-        [sys.executable, "-m", "bot", command, "--user", "ada"],
+        [sys.executable, "-m", "bot", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        cwd=ROOT,
-        env={"TUTOR_DB": str(db), "PATH": "/usr/bin:/bin"},
-        timeout=60,
+        cwd=cwd or ROOT,
+        env={"TUTOR_DB": str(tmp_path / "t.sqlite3"), "PATH": "/usr/bin:/bin"},
+        timeout=120,
         check=False,
     )
 
 
 def test_the_console_runs_from_the_command_line_with_piped_stdin(tmp_path) -> None:
-    done = run_cli("console", "/lessons\n/quit\n", tmp_path / "t.sqlite3")
+    done = run_cli(["console", "--user", "ada"], "/lessons\n/quit\n", tmp_path)
     assert done.returncode == 0, done.stderr
     assert "You are ada" in done.stdout and "Bye!" in done.stdout
-    assert "ada>" not in done.stdout  # no prompt when not a TTY
+    assert "ada>" not in done.stdout  # no prompt when not a terminal
 
 
-async def test_run_sends_the_typed_code_to_the_sandbox(tutor) -> None:
-    from bot.sandbox.result import RunResult
-    from tests.discord_helpers import CannedSandbox
-
-    sandbox = CannedSandbox(
-        respond=lambda code, stdin: RunResult(f"{stdin}!\n", "", 0, False, False, False, 5, 4, 2048)
-    )
-    out = io.StringIO()
-    console = Console(tutor, "ada", out, sandbox=sandbox)  # type: ignore[arg-type]
-    script = ["/run stdin:hey", "def f():", "    return 1", ".", "/run", "x", ".cancel"]
-    await console.run(feed(script))
-    assert sandbox.runs == [("def f():\n    return 1", "hey")]
-    assert "✅ exit 0 · 5 ms wall · 4 ms CPU · 2.0 MiB peak\nhey!\n" in out.getvalue()
-    assert out.getvalue().endswith("Cancelled.\n")
+def test_started_elsewhere_it_says_the_course_is_missing_not_invalid(tmp_path) -> None:
+    done = run_cli(["console"], "", tmp_path, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"cannot start: no course folder at {tmp_path}/content")
+    assert "Traceback" not in done.stderr
 
 
 def test_make_run_without_a_token_opens_the_console_with_a_working_sandbox(tmp_path) -> None:
     code = "import asyncio\nasync def main():\n    print(6 * 7)\nasyncio.run(main())\n"
-    done = run_cli("up", f"/run\n{code}.\n/quit\n", tmp_path / "t.sqlite3")
+    done = run_cli(["up", "--user", "ada"], f"/run\n{code}.\n/quit\n", tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("DISCORD_TOKEN is not set: opening the console frontend")
-    assert "✅ exit 0" in done.stdout and "\n42\n" in done.stdout
+    assert "✅ exit 0" in done.stdout and "\n    42\n" in done.stdout
 
 
 def test_a_scripted_session_on_stdin_for_two_users_matches_the_database(tmp_path) -> None:
@@ -171,13 +430,13 @@ def test_a_scripted_session_on_stdin_for_two_users_matches_the_database(tmp_path
         "/leaderboard period:all-time",
     ]
     script = [*per_user, "/user bob", *per_user, "/quit"]
-    db = tmp_path / "t.sqlite3"
-    done = run_cli("console", "\n".join(script) + "\n", db)
+    done = run_cli(["console", "--user", "ada"], "\n".join(script) + "\n", tmp_path)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert out.count("== Coroutines") >= 2 and out.count("Session done: 5 reviewed") == 2
+    assert out.count("== 2. Coroutines") >= 2 and out.count("Session done: 5 reviewed") == 2
     assert out.count("Why: ") == 6  # three answered questions each, with explanations
 
+    db = tmp_path / "t.sqlite3"
     shown = [int(p) for p in re.findall(r"^Points: (\d+)", out, re.MULTILINE)]
     rows = sqlite3.connect(db).execute(
         "SELECT display_name, points FROM learners ORDER BY created_at"

@@ -35,7 +35,7 @@ async def world(tmp_path, course, clock):
         with point_discord_py_at(fake):
 
             def use_virtual_time(bot: TutorBot) -> None:
-                bot.daily.sleep = time.sleep
+                bot.tutor.daily.sleep = time.sleep
 
             async with connected_bot(
                 fake, tmp_path / "t.sqlite3", course, clock, CONTENT, prepare=use_virtual_time
@@ -104,8 +104,10 @@ async def test_a_prompt_reaches_the_channel_and_a_dm_and_their_buttons_start_rev
 async def test_closed_dms_and_a_lost_channel_are_told_on_the_next_command(world) -> None:
     fake, bot, time, _ = world
     guild, student = fake.guild, fake.guild.student
-    await bot.daily.set_channel(guild.id, guild.text_channel.id, "09:00", leaderboard_day="never")
-    await bot.daily.set_dm(Learner(guild.id, student.id), "09:00")
+    await bot.tutor.daily.set_channel(
+        guild.id, guild.text_channel.id, "09:00", leaderboard_day="never"
+    )
+    await bot.tutor.daily.set_dm(Learner(guild.id, student.id), "09:00")
     fake.block_dms(student)
     fake.fail_channel(guild.text_channel, 404)
     await time.run_to(utc(2026, 3, 2, 9, 1))
@@ -120,13 +122,13 @@ async def test_closed_dms_and_a_lost_channel_are_told_on_the_next_command(world)
     ix = await fake.slash("tutor-admin settings", user=guild.admin)
     [note] = await ix.followups(1)
     assert note.ephemeral and "no longer exists" in note.content
-    assert not await bot.daily.notices(guild.id, guild.admin.id, teacher=True)  # told once
+    assert not await bot.tutor.daily.notices(guild.id, guild.admin.id, teacher=True)  # told once
 
 
 async def test_a_class_fan_out_respects_rate_limits_and_loses_nothing(world) -> None:
     fake, bot, time, classmates = world
     for member in classmates:
-        await bot.daily.set_dm(Learner(fake.guild.id, member.id, member.name), "09:00")
+        await bot.tutor.daily.set_dm(Learner(fake.guild.id, member.id, member.name), "09:00")
     await time.run_to(utc(2026, 3, 2, 9, 1))
     await time.until_idle()
     assert await states(bot) == ["sent"] * CLASS_SIZE

@@ -82,6 +82,24 @@ def sender(clock) -> FakeSender:
     return FakeSender(clock)
 
 
+def every_guild(guild_id: int) -> bool:
+    return True
+
+
+class BoundPrompts(DailyPrompts):
+    """The scheduler bound to one sender for every guild, as these tests drive it."""
+
+    def __init__(self, ctx, flashcards, sender: FakeSender, **options) -> None:
+        super().__init__(ctx, flashcards, **options)
+        self.sender = sender
+
+    async def tick(self, sender=None, scope=every_guild) -> datetime | None:
+        return await super().tick(sender or self.sender, scope)
+
+    async def run(self, sender=None, scope=every_guild) -> None:
+        await super().run(sender or self.sender, scope)
+
+
 def prompts(tutor: Tutor, sender: FakeSender, clock: FakeClock, **options) -> DailyPrompts:
     """A DailyPrompts whose sleep moves the fake clock (pacing costs no real time)."""
 
@@ -89,7 +107,7 @@ def prompts(tutor: Tutor, sender: FakeSender, clock: FakeClock, **options) -> Da
         clock.advance(seconds=seconds)
         await asyncio.sleep(0)
 
-    return DailyPrompts(tutor, sender, sleep=sleep, **options)
+    return BoundPrompts(tutor.ctx, tutor.flashcards, sender, sleep=sleep, **options)
 
 
 async def run_until(daily: DailyPrompts, clock: FakeClock, end: datetime) -> None:
@@ -260,7 +278,9 @@ async def test_a_shutdown_mid_fan_out_loses_none_of_the_prompts_waiting_their_tu
         await prompts(tutor, sender, clock).set_dm(who, "13:00", "UTC")
     clock.now = utc(2026, 3, 2, 13)
     time = VirtualTime(clock)  # time stops at 13:00: the second prompt waits for its turn
-    tick = asyncio.create_task(DailyPrompts(tutor, sender, sleep=time.sleep, in_flight=1).tick())
+    tick = asyncio.create_task(
+        BoundPrompts(tutor.ctx, tutor.flashcards, sender, sleep=time.sleep, in_flight=1).tick()
+    )
     await time.until_idle()
     tick.cancel()
     await asyncio.gather(tick, return_exceptions=True)
@@ -429,7 +449,7 @@ async def test_the_loop_sleeps_until_the_next_fire_and_wakes_early_on_a_change(
 ) -> None:
     clock.now = utc(2026, 3, 2, 8, 30)
     time = VirtualTime(clock)
-    daily = DailyPrompts(tutor, sender, sleep=time.sleep)
+    daily = BoundPrompts(tutor.ctx, tutor.flashcards, sender, sleep=time.sleep)
     await daily.set_channel(GUILD, CHANNEL, "09:00", "UTC", leaderboard_day="never")
     loop = asyncio.create_task(daily.run())
     try:

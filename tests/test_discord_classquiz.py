@@ -45,7 +45,7 @@ async def classroom(tmp_path, course, clock):
             timer = ManualTimer(clock)
 
             def use_timer(bot: TutorBot) -> None:
-                bot.sleep = timer.sleep
+                bot.tutor.class_quizzes.sleep = timer.sleep
 
             async with connected_bot(
                 fake, tmp_path / "t.sqlite3", course, clock, CONTENT, prepare=use_timer
@@ -58,7 +58,7 @@ async def test_a_student_cannot_start_a_class_quiz(classroom) -> None:
     ix = await fake.slash("class-quiz start", user=fake.guild.student)
     reply = await ix.original()
     assert reply.ephemeral and reply.content.startswith("Only teachers can do that")
-    assert bot.class_quizzes.running() == []
+    assert bot.tutor.class_quizzes.running() == []
 
 
 async def test_fifty_students_in_one_second_each_counted_once(classroom) -> None:
@@ -74,7 +74,7 @@ async def test_fifty_students_in_one_second_each_counted_once(classroom) -> None
     assert "already running" in (await busy.original()).content
 
     question = await fake.wait_for_message(channel, lambda m: bool(m.embeds))
-    quiz = bot.class_quizzes.get(channel.id)
+    quiz = bot.tutor.class_quizzes.get(channel.id)
     assert quiz is not None
     right = "ABCDE"[quiz.current.answer_index]
     wrong = "ABCDE"[1 - quiz.current.answer_index]
@@ -119,7 +119,7 @@ async def test_fifty_students_in_one_second_each_counted_once(classroom) -> None
         "SELECT source, count(*), sum(correct) FROM quiz_answers GROUP BY source"
     )
     assert rows == [("class", STUDENTS, STUDENTS * 4 // 5)]
-    assert bot.class_quizzes.running() == []
+    assert bot.tutor.class_quizzes.running() == []
 
 
 async def test_a_teacher_stops_the_quiz_and_results_are_still_saved(classroom) -> None:
@@ -127,7 +127,7 @@ async def test_a_teacher_stops_the_quiz_and_results_are_still_saved(classroom) -
     channel = fake.guild.text_channel
     await fake.slash("class-quiz start", {"questions": 3}, user=fake.guild.teacher)
     question = await fake.wait_for_message(channel, lambda m: bool(m.embeds))
-    quiz = bot.class_quizzes.get(channel.id)
+    quiz = bot.tutor.class_quizzes.get(channel.id)
     right = "ABCDE"[quiz.current.answer_index]
     await (await fake.click(question, custom_id_of(question, right), user=students[0])).response()
 

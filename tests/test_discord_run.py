@@ -7,7 +7,8 @@ import pytest
 from bot.sandbox.client import SandboxBusy, SandboxClient, SandboxUnavailable
 from bot.sandbox.result import RunResult
 from tests.conftest import CONTENT
-from tests.discord_helpers import CannedSandbox, connected_bot, custom_id_of, labels
+from tests.discord_helpers import connected_bot, custom_id_of, labels
+from tests.factories import CannedSandbox
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.fixtures import fake_discord
 from tests.sandbox_helpers import running_sandbox
@@ -90,7 +91,6 @@ async def test_the_lesson_example_runs_from_its_button(fake_discord, bot, sandbo
 
 async def test_no_run_button_while_the_worker_is_down(fake_discord, bot, sandbox) -> None:
     sandbox.up = False
-    bot._sandbox_checked_at = -1e9  # forget the cached health check
     ix = await fake_discord.slash("lesson", {"topic": "tasks"}, user=fake_discord.guild.student)
     assert "Run it" not in labels((await ix.response()).message)
 

@@ -1,4 +1,4 @@
-"""Class-wide quizzes: one question at a time for a whole channel, against a timer.
+"""A class-wide quiz as a game: questions, answers, scoring (no I/O, no timers).
 
 Scoring follows Kahoot's published rule: a correct answer given ``t`` seconds into a
 ``T``-second question earns ``round((1 - (t / T) / 2) * 1000)`` points (1000 at once,
@@ -8,31 +8,22 @@ Speed rankings count an unanswered question as the full ``T`` seconds.
 
 ``submit`` does no I/O and never awaits, so it runs atomically on the event loop:
 thirty (or a thousand) clicks in the same second are each judged exactly once, and
-only the first answer of each student counts.
+only the first answer of each student counts. Running quizzes (timers, saving,
+presenting) are ``class_quizzes``'s job.
 """
 
 from __future__ import annotations
 
-import asyncio
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Protocol
 
-from bot.core.clock import Sleep
-from bot.core.context import CoreContext, Learner
-from bot.core.quiz import record_answer
 from bot.curriculum.models import Question
 
 MAX_POINTS = 1000
 STREAK_STEP = 100
 STREAK_CAP = 500
 FASTEST_SHOWN = 3
-# One edit of the question message every 5 s stays far below Discord's per-channel
-# limit (5 edits / 5 s) even with several quizzes running in one guild.
-TICK_SECONDS = 5
-PAUSE_BETWEEN_QUESTIONS = 4
 
 
 def kahoot_points(elapsed: float, limit: float) -> int:
@@ -52,6 +43,7 @@ class Verdict(Enum):
     closed = "closed"
     stale = "not the current question"
     bad_option = "no such option"
+    over = "no class quiz is running"
 
 
 @dataclass(frozen=True)
@@ -163,90 +155,3 @@ class ClassQuiz:
     def podium(self) -> list[Player]:
         """Everyone, best first: points, then less total time, then user id."""
         return sorted(self.players.values(), key=lambda p: (-p.points, p.total_time, p.user_id))
-
-
-class ChannelBusy(Exception):
-    """A class quiz is already running in this channel."""
-
-
-class ClassQuizzes:
-    """The running class quizzes, at most one per channel."""
-
-    def __init__(self) -> None:
-        self._by_channel: dict[int, ClassQuiz] = {}
-
-    def start(self, quiz: ClassQuiz) -> ClassQuiz:
-        if quiz.channel_id in self._by_channel:
-            raise ChannelBusy("a class quiz is already running in this channel")
-        self._by_channel[quiz.channel_id] = quiz
-        return quiz
-
-    def get(self, channel_id: int) -> ClassQuiz | None:
-        return self._by_channel.get(channel_id)
-
-    def finish(self, channel_id: int) -> ClassQuiz | None:
-        return self._by_channel.pop(channel_id, None)
-
-    def running(self) -> list[ClassQuiz]:
-        return list(self._by_channel.values())
-
-
-class ClassQuizPresenter(Protocol):
-    """What a frontend shows; the driver below decides when."""
-
-    async def question_opened(self, quiz: ClassQuiz, question: Question) -> None: ...
-    async def tick(self, quiz: ClassQuiz, remaining: int) -> None: ...
-    async def question_closed(self, quiz: ClassQuiz, result: QuestionResult) -> None: ...
-    async def finished(self, quiz: ClassQuiz, podium: list[Player], stopped: bool) -> None: ...
-
-
-async def drive(
-    quiz: ClassQuiz,
-    presenter: ClassQuizPresenter,
-    ctx: CoreContext,
-    sleep: Sleep = asyncio.sleep,
-) -> None:
-    """Run the quiz to the end; cancelling this task is how a teacher stops it.
-
-    Either way the open question is closed, everyone's points are saved to their
-    progress and the podium is shown before the task ends.
-    """
-    stopped = False
-    try:
-        while quiz.has_next:
-            question = quiz.open_next(ctx.now())
-            await presenter.question_opened(quiz, question)
-            assert quiz.opened_at is not None
-            deadline = quiz.opened_at.timestamp() + quiz.seconds
-            while (remaining := deadline - ctx.now().timestamp()) > 0:
-                await sleep(min(TICK_SECONDS, remaining))
-                left = math.ceil(deadline - ctx.now().timestamp())
-                if left > 0:
-                    await presenter.tick(quiz, left)
-            await presenter.question_closed(quiz, quiz.close())
-            if quiz.has_next:
-                await sleep(PAUSE_BETWEEN_QUESTIONS)
-    except asyncio.CancelledError:
-        stopped = True
-        raise
-    finally:
-        # Scores are saved before anything is shown: a failing presenter (message
-        # deleted, permission lost) must never cost students their points.
-        last = quiz.close() if quiz.is_open else None
-        await save_results(ctx, quiz)
-        if last is not None:
-            await presenter.question_closed(quiz, last)
-        await presenter.finished(quiz, quiz.podium(), stopped)
-
-
-async def save_results(ctx: CoreContext, quiz: ClassQuiz) -> None:
-    """Record every answer given (with its class-quiz points) in each student's progress."""
-    for player in quiz.players.values():
-        who = Learner(quiz.guild_id, player.user_id, player.name)
-        async with ctx.activity(who) as act:
-            for index, answers in enumerate(quiz.answers):
-                answer = answers.get(player.user_id)
-                if answer is not None:
-                    await record_answer(
-                        act, quiz.questions[index], answer.correct, answer.points, "class"
-                    )

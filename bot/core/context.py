@@ -19,10 +19,12 @@ from bot.curriculum.models import Course
 from bot.storage import Database, learners
 from bot.storage.learners import LearnerRow
 
+CONSOLE_GUILD = 0  # the console's own guild (Discord DMs outside a server use it too)
+
 
 @dataclass(frozen=True)
 class Learner:
-    """A student in one guild (the console uses guild 0)."""
+    """A student in one guild (the console uses ``CONSOLE_GUILD``)."""
 
     guild_id: int
     user_id: int

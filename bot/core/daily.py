@@ -43,9 +43,9 @@ from bot.core.daily_rules import (
     streak_horizon,
     top_streaks,
 )
+from bot.core.flashcards import Flashcards
 from bot.core.guilds import check_timezone
 from bot.core.scoring import Leaderboard, guild_timezone, leaderboard, local_day, week_key
-from bot.core.tutor import Tutor
 from bot.curriculum.models import Flashcard
 from bot.storage import daily as store
 from bot.storage.daily import ChannelRow, StudentRow
@@ -196,13 +196,16 @@ async def _claim(
     )
 
 
+GuildScope = Callable[[int], bool]  # which guilds' prompts a frontend delivers
+
+
 class DailyPrompts:
-    """Settings in, paced prompts out. ``run()`` is the bot's single delivery task."""
+    """Settings in, paced prompts out. ``run()`` is a frontend's single delivery task."""
 
     def __init__(
         self,
-        tutor: Tutor,
-        sender: Sender,
+        ctx: CoreContext,
+        flashcards: Flashcards,
         *,
         sleep: Sleep = asyncio.sleep,
         grace: timedelta = GRACE,
@@ -210,18 +213,14 @@ class DailyPrompts:
         in_flight: int = IN_FLIGHT,
     ) -> None:
         self.sleep = sleep  # public so tests can drive time
-        self._tutor = tutor
-        self._sender = sender
+        self._ctx = ctx
+        self._flashcards = flashcards
         self._grace = grace
         self._interval = 1.0 / per_second
         self._in_flight = in_flight
         self._changed = asyncio.Event()
         self._pacing = asyncio.Lock()
         self._last_send = datetime.min.replace(tzinfo=UTC)
-
-    @property
-    def _ctx(self) -> CoreContext:
-        return self._tutor.ctx
 
     # -- settings ------------------------------------------------------------------------
 
@@ -298,12 +297,14 @@ class DailyPrompts:
 
     # -- delivery ----------------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Deliver what is due, then sleep until the next fire or a settings change."""
+    async def run(self, sender: Sender, scope: GuildScope) -> None:
+        """Deliver what is due in the guilds of ``scope`` through ``sender``, then sleep
+        until the next fire or a settings change. The Discord bot and the console each
+        deliver their own guilds (the console owns guild 0), never the other's."""
         while True:
             self._changed.clear()
             try:
-                wake_at = await self.tick()
+                wake_at = await self.tick(sender, scope)
             except Exception:
                 log.exception("daily prompts: tick failed; retrying")
                 await self._nap(RETRY_AFTER_ERROR_S)
@@ -326,12 +327,12 @@ class DailyPrompts:
                 waiter.cancel()
             await asyncio.gather(sleeping, changed, return_exceptions=True)
 
-    async def tick(self) -> datetime | None:
-        """Send or skip everything due now; return when the next fire is."""
+    async def tick(self, sender: Sender, scope: GuildScope) -> datetime | None:
+        """Send or skip everything due now in ``scope``; return when the next fire is."""
         now = self._ctx.now()
         async with self._ctx.db.transaction() as conn:
-            channels = await store.active_channels(conn)
-            students = await store.active_students(conn)
+            channels = [row for row in await store.active_channels(conn) if scope(row.guild_id)]
+            students = [row for row in await store.active_students(conn) if scope(row.guild_id)]
             recorded = await store.claimed(conn, now.date() - CLAIMS_LOOKBACK)
             targets = {
                 schedule.key: (schedule, target)
@@ -342,16 +343,18 @@ class DailyPrompts:
                 await _claim(conn, fire, targets[fire.key][1], "skipped", now, "missed: too late")
         if todo.skip:
             log.warning("daily prompts: skipped %d missed by over %s", len(todo.skip), self._grace)
-        await self._deliver_all([(fire, targets[fire.key][1]) for fire in todo.send])
+        await self._deliver_all(sender, [(fire, targets[fire.key][1]) for fire in todo.send])
         return todo.wake_at
 
-    async def _deliver_all(self, due: list[tuple[Fire, Target]]) -> None:
+    async def _deliver_all(self, sender: Sender, due: list[tuple[Fire, Target]]) -> None:
         """At most ``in_flight`` deliveries at once; ``_pace`` spaces the sends themselves."""
         slots = asyncio.Semaphore(self._in_flight)
         async with asyncio.TaskGroup() as group:
             for fire, target in due:
                 await slots.acquire()
-                group.create_task(self._deliver(fire, target, slots), name=f"daily:{fire.key}")
+                group.create_task(
+                    self._deliver(sender, fire, target, slots), name=f"daily:{fire.key}"
+                )
 
     async def _pace(self) -> None:
         """Sends at least ``1/per_second`` s apart, so a thousand prompts on the same minute
@@ -362,18 +365,20 @@ class DailyPrompts:
                 await self.sleep(self._interval - max(since_last, 0.0))
             self._last_send = self._ctx.now()
 
-    async def _deliver(self, fire: Fire, target: Target, slots: asyncio.Semaphore) -> None:
+    async def _deliver(
+        self, sender: Sender, fire: Fire, target: Target, slots: asyncio.Semaphore
+    ) -> None:
         try:
-            await self._deliver_once(fire, target)
+            await self._deliver_once(sender, fire, target)
         except Exception:  # e.g. the learner was forgotten meanwhile: the others go on
             log.exception("daily prompts: delivering %s for %s failed", fire.key, fire.day)
         finally:
             slots.release()
 
-    async def _deliver_once(self, fire: Fire, target: Target) -> None:
+    async def _deliver_once(self, sender: Sender, fire: Fire, target: Target) -> None:
         """Build, wait for a turn, claim, send, mark. The claim comes last before the send so
         a shutdown while waiting leaves no claim (the prompt is made up after a restart)."""
-        send = await self._prepare(fire, target)
+        send = await self._prepare(sender, fire, target)
         if send is None:
             async with self._ctx.db.transaction() as conn:
                 await _claim(conn, fire, target, "empty", self._ctx.now(), "nothing to study")
@@ -404,23 +409,25 @@ class DailyPrompts:
             elif isinstance(problem, ChannelUnavailable):
                 await store.channel_failed(conn, target.guild_id, problem.reason)
 
-    async def _prepare(self, fire: Fire, target: Target) -> Callable[[], Awaitable[None]] | None:
+    async def _prepare(
+        self, sender: Sender, fire: Fire, target: Target
+    ) -> Callable[[], Awaitable[None]] | None:
         """The send of this prompt, ready to go; None when there is nothing worth sending."""
         if target.channel_id is not None:  # a channel post or the weekly leaderboard
             build = self._channel_prompt if target.kind == "channel" else self._weekly_board
             post = await build(fire, target.guild_id)
-            return partial(self._sender.send_channel, target.channel_id, post)
+            return partial(sender.send_channel, target.channel_id, post)
         assert target.user_id is not None
-        stats = await self._tutor.flashcards.stats(Learner(target.guild_id, target.user_id))
+        stats = await self._flashcards.stats(Learner(target.guild_id, target.user_id))
         if stats.due_now + stats.new_left_today == 0:
             return None  # no prompt beats a prompt to do nothing
         prompt = DmPrompt(
             target.guild_id, fire.day, stats.due_now, stats.new_left_today, target.kind == "dm"
         )
-        return partial(self._sender.send_dm, target.user_id, prompt)
+        return partial(sender.send_dm, target.user_id, prompt)
 
     async def _channel_prompt(self, fire: Fire, guild_id: int) -> ChannelPrompt:
-        card = card_of_the_day(self._tutor.course.flashcards, guild_id, fire.day)
+        card = card_of_the_day(self._ctx.course.flashcards, guild_id, fire.day)
         async with self._ctx.db.transaction() as conn:
             candidates = await store.streak_candidates(
                 conn, guild_id, streak_horizon(fire.day), 5 * STREAKS_SHOWN

@@ -1,21 +1,48 @@
-"""The learning core assembled: what every frontend (Discord, console) talks to."""
+"""The learning core assembled: the one object every frontend (Discord, console) talks to.
+
+Everything a frontend can do is a method of one of its services; frontends translate
+input, call these, and render what comes back. ``Tutor.open`` builds it from parts (tests
+use this); ``Tutor.from_settings`` from the configuration, with the sandbox client.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import random
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fsrs import Scheduler
 
-from bot.core.clock import Clock
+from bot.config import Settings
+from bot.core.class_quizzes import ClassQuizzes
+from bot.core.clock import Clock, Sleep
+from bot.core.code_runs import CodeRuns, Sandbox
 from bot.core.context import CoreContext, CourseHolder
+from bot.core.daily import DailyPrompts, GuildScope, Sender
 from bot.core.flashcards import Flashcards
 from bot.core.guilds import Guilds
+from bot.core.meta import Remembered
 from bot.core.progress import Progress
 from bot.core.quiz import Quiz
+from bot.core.tasks import TaskKeeper
+from bot.curriculum import ContentError, load_course
 from bot.curriculum.models import Course
-from bot.storage import Database
+from bot.sandbox.client import SandboxClient
+from bot.storage import Database, StorageError
+
+
+class StartupError(Exception):
+    """The core cannot start; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    lessons: int
+    flashcards: int
+    questions: int
 
 
 @dataclass
@@ -25,6 +52,12 @@ class Tutor:
     quiz: Quiz
     progress: Progress
     guilds: Guilds
+    class_quizzes: ClassQuizzes
+    daily: DailyPrompts
+    code: CodeRuns
+    remembered: Remembered
+    content_dir: Path | None = None
+    tasks: TaskKeeper = field(default_factory=TaskKeeper)
 
     @classmethod
     async def open(
@@ -32,17 +65,91 @@ class Tutor:
         db_path: Path,
         course: Course,
         clock: Clock,
+        *,
         default_timezone: str = "UTC",
         rng: random.Random | None = None,
         scheduler: Scheduler | None = None,
+        sandbox: Sandbox | None = None,
+        content_dir: Path | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> Tutor:
         db = await Database.open(db_path)
         ctx = CoreContext(db, CourseHolder(course), clock, default_timezone)
-        return cls(ctx, Flashcards(ctx, scheduler), Quiz(ctx, rng), Progress(ctx), Guilds(ctx))
+        rng = rng or random.Random()
+        tasks = TaskKeeper()
+        quiz = Quiz(ctx, rng)
+        flashcards = Flashcards(ctx, scheduler)
+        return cls(
+            ctx=ctx,
+            flashcards=flashcards,
+            quiz=quiz,
+            progress=Progress(ctx),
+            guilds=Guilds(ctx),
+            class_quizzes=ClassQuizzes(ctx, quiz.pool, tasks, rng, sleep),
+            daily=DailyPrompts(ctx, flashcards, sleep=sleep),
+            code=CodeRuns(sandbox, lambda: ctx.course),
+            remembered=Remembered(db),
+            content_dir=content_dir,
+            tasks=tasks,
+        )
+
+    @classmethod
+    @asynccontextmanager
+    async def from_settings(cls, settings: Settings, clock: Clock) -> AsyncIterator[Tutor]:
+        """The configured core, open for the block: course, database, sandbox client.
+        The sandbox worker may be down: only running code fails then, never start-up."""
+        folder = settings.content_dir
+        if not folder.is_dir():
+            raise StartupError(
+                f"no course folder at {folder.resolve()}: start from the project's folder "
+                "or set TUTOR_CONTENT"
+            )
+        try:
+            course = await asyncio.to_thread(load_course, folder)
+        except ContentError as exc:
+            raise StartupError(
+                f"the course in {folder} has {len(exc.problems)} problem(s); "
+                f"`python -m bot content check` lists them. First: {exc.problems[0]}"
+            ) from exc
+        async with AsyncExitStack() as stack:
+            sandbox = await stack.enter_async_context(SandboxClient(settings.effective_sandbox_url))
+            try:
+                tutor = await cls.open(
+                    settings.db_path,
+                    course,
+                    clock,
+                    default_timezone=settings.default_timezone,
+                    sandbox=sandbox,
+                    content_dir=folder,
+                )
+            except StorageError as exc:
+                raise StartupError(str(exc)) from exc
+            stack.push_async_callback(tutor.close)
+            yield tutor
 
     @property
     def course(self) -> Course:
         return self.ctx.course
 
+    def deliver_daily_prompts(self, sender: Sender, scope: GuildScope) -> None:
+        """Start the frontend's delivery task (kept and stopped by the core)."""
+        self.tasks.spawn(self.daily.run(sender, scope), name="daily-prompts")
+
+    async def reload_course(self) -> Reloaded:
+        """Swap in the course from disk for every service at once; ``ContentError`` leaves
+        the current course in place."""
+        if self.content_dir is None:
+            raise RuntimeError("this tutor was opened without a content folder")
+        course = await asyncio.to_thread(load_course, self.content_dir)
+        self.ctx.courses.swap(course)
+        return Reloaded(len(course.lessons), len(course.flashcards), len(course.questions))
+
+    async def stop(self) -> None:
+        """Finish background work: class quizzes save and show their results, then the
+        daily delivery and any other task are cancelled and awaited."""
+        await self.class_quizzes.stop_all()
+        await self.tasks.close()
+
     async def close(self) -> None:
+        await self.stop()
         await self.ctx.db.close()

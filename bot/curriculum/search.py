@@ -12,10 +12,14 @@ def _norm(text: str) -> str:
 
 
 def find_lesson(course: Course, query: str) -> Lesson | None:
-    """Exact id or title (any case, spaces or dashes), else a unique prefix match."""
+    """Its number in the outline (as /lessons shows it), exact id or title (any case,
+    spaces or dashes), else a unique prefix match."""
     wanted = _norm(query)
     if not wanted:
         return None
+    if wanted.isdigit():
+        number = int(wanted)
+        return course.lessons[number - 1] if 1 <= number <= len(course.lessons) else None
     for lesson in course.lessons:
         if wanted in (_norm(lesson.id), _norm(lesson.title)):
             return lesson

@@ -3,8 +3,8 @@
 It is an ``AutoShardedBot``: Discord's ``/gateway/bot`` says how many shards the bot's
 guild count needs (one for a school), so growing past 2,500 guilds needs no code change.
 
-It owns no data: the learning core (``Tutor``) and the sandbox client are opened by the
-runner and handed in, so tests can build the bot around a fresh core.
+It owns no data and no rules: the learning core (``Tutor``) is opened by ``serve`` and
+handed in, so tests can build the bot around a fresh core.
 """
 
 from __future__ import annotations
@@ -14,24 +14,19 @@ import gc
 import hashlib
 import json
 import logging
-import time
-from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.core.classquiz import ClassQuizzes
-from bot.core.clock import Sleep
-from bot.core.daily import DailyPrompts
+from bot.core.context import CONSOLE_GUILD
 from bot.core.tasks import TaskKeeper
 from bot.core.tutor import Tutor
+from bot.discord.sender import DiscordSender
 from bot.discord.ui.actions import ActionButton
-from bot.discord.ui.daily import DiscordSender
 from bot.discord.ui.replies import SHUTTING_DOWN, UserFacingError, context_of, report_error, send
 from bot.ops.health import HEARTBEAT_EVERY_S, heartbeat_path, touch
-from bot.storage import meta
 
 log = logging.getLogger("bot.discord")
 
@@ -46,12 +41,15 @@ COGS = (
     "bot.discord.cogs.daily",
 )
 SYNC_HASH_KEY = "command_tree_hash"
-SANDBOX_CHECK_EVERY_S = 30.0
-SANDBOX_CHECK_TIMEOUT_S = 0.5
+
+
+def discord_guilds(guild_id: int) -> bool:
+    """The bot delivers every guild's daily prompts but the console's."""
+    return guild_id != CONSOLE_GUILD
 
 
 class TutorBot(commands.AutoShardedBot):
-    def __init__(self, settings: Settings, tutor: Tutor, sandbox: Any | None = None) -> None:
+    def __init__(self, settings: Settings, tutor: Tutor) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # not privileged: the guild cache, roles and channels
         super().__init__(
@@ -63,16 +61,10 @@ class TutorBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.tutor = tutor
-        self.sandbox = sandbox
-        self.background = TaskKeeper()
-        self.class_quizzes = ClassQuizzes()
-        self.sleep: Sleep = asyncio.sleep  # class-quiz timers; tests drive time by hand
-        self.daily = DailyPrompts(tutor, DiscordSender(self))  # its task: bot.discord.cogs.daily
+        self.background = TaskKeeper()  # the Discord side's own tasks (the heartbeat)
         self.tree.on_error = self._on_app_command_error
         self.tree.interaction_check = self._accepting  # type: ignore[method-assign]
         self.accepting = True
-        self._sandbox_up = False
-        self._sandbox_checked_at = -SANDBOX_CHECK_EVERY_S
 
     async def setup_hook(self) -> None:
         for extension in COGS:
@@ -80,6 +72,7 @@ class TutorBot(commands.AutoShardedBot):
         self.add_dynamic_items(ActionButton)
         await self.sync_commands_if_changed()
         self.background.spawn(self._heartbeat(), name="heartbeat")
+        self.tutor.deliver_daily_prompts(DiscordSender(self), discord_guilds)
 
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file while connected (``python -m bot health`` reads it)."""
@@ -88,22 +81,6 @@ class TutorBot(commands.AutoShardedBot):
             if self.is_ready() and not self.is_closed():
                 await asyncio.to_thread(touch, path)
             await asyncio.sleep(HEARTBEAT_EVERY_S if self.is_ready() else 1.0)
-
-    async def sandbox_is_up(self) -> bool:
-        """Whether /run and "Run it" can work now (health checked at most every 30 s)."""
-        if self.sandbox is None:
-            return False
-        now = time.monotonic()
-        if now - self._sandbox_checked_at > SANDBOX_CHECK_EVERY_S:
-            self._sandbox_checked_at = now
-            try:
-                async with asyncio.timeout(SANDBOX_CHECK_TIMEOUT_S):
-                    await self.sandbox.health()
-                self._sandbox_up = True
-            except Exception:
-                log.warning("sandbox worker is not answering; /run is unavailable")
-                self._sandbox_up = False
-        return self._sandbox_up
 
     def command_tree_hash(self) -> str:
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
@@ -115,16 +92,14 @@ class TutorBot(commands.AutoShardedBot):
         guild_id = self.settings.dev_guild_id
         key = f"{SYNC_HASH_KEY}:{guild_id or 'global'}"
         current = self.command_tree_hash()
-        async with self.tutor.ctx.db.transaction() as conn:
-            if await meta.get(conn, key) == current:
-                log.info("slash commands unchanged; not syncing")
-                return False
+        if await self.tutor.remembered.get(key) == current:
+            log.info("slash commands unchanged; not syncing")
+            return False
         guild = discord.Object(guild_id) if guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         synced = await self.tree.sync(guild=guild)
-        async with self.tutor.ctx.db.transaction() as conn:
-            await meta.put(conn, key, current)
+        await self.tutor.remembered.put(key, current)
         log.info("synced %d slash commands (%s)", len(synced), guild_id or "global")
         return True
 
@@ -157,8 +132,9 @@ class TutorBot(commands.AutoShardedBot):
         return True
 
     async def close(self) -> None:
-        """Refuse new work, stop background tasks (class quizzes save their results and
-        post their podium), then disconnect."""
+        """Refuse new work, stop the core's background work (class quizzes save their
+        results and post their podium) and our own, then disconnect."""
         self.accepting = False
+        await self.tutor.stop()
         await self.background.close()
         await super().close()

@@ -1,7 +1,7 @@
 """``python -m bot run``: connect to Discord (or the endpoints named in the config).
 
-Opens the course, the database and the sandbox client once, runs the bot until
-SIGINT/SIGTERM, then closes everything in reverse order and exits 0.
+Opens the core once, runs the bot until SIGINT/SIGTERM, then closes everything in
+reverse order and exits 0.
 """
 
 from __future__ import annotations
@@ -17,11 +17,8 @@ import yarl
 
 from bot.config import Settings, load_settings
 from bot.core.clock import system_clock
-from bot.core.tutor import Tutor
-from bot.curriculum import ContentError, load_course
+from bot.core.tutor import StartupError, Tutor
 from bot.discord.client import TutorBot
-from bot.sandbox.client import SandboxClient
-from bot.storage import StorageError
 
 log = logging.getLogger("bot")
 
@@ -55,17 +52,13 @@ async def run_bot(settings: Settings) -> int:
     if not settings.discord_token:
         print("DISCORD_TOKEN is not set; see README (Deploy).", file=sys.stderr)
         return 2
-    try:
-        course = await asyncio.to_thread(load_course, settings.content_dir)
-        tutor = await Tutor.open(settings.db_path, course, system_clock, settings.default_timezone)
-    except (ContentError, StorageError) as exc:
-        print(f"cannot start: {exc}", file=sys.stderr)
-        return 1
     point_discord_py_at(settings)
     try:
-        # The worker may be down: the client only fails when /run is used, never here.
-        async with SandboxClient(settings.effective_sandbox_url) as sandbox:
-            await _serve(TutorBot(settings, tutor, sandbox), settings.discord_token)
+        async with Tutor.from_settings(settings, system_clock) as tutor:
+            await _serve(TutorBot(settings, tutor), settings.discord_token)
+    except StartupError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
     except discord.LoginFailure as exc:
         print(f"Discord refused the token: {exc}", file=sys.stderr)
         return 1
@@ -73,8 +66,6 @@ async def run_bot(settings: Settings) -> int:
         # Before the first connection; once connected, discord.py reconnects by itself.
         print(f"cannot reach Discord at {discord.http.Route.BASE}: {exc}", file=sys.stderr)
         return 1
-    finally:
-        await tutor.close()
     log.info("stopped cleanly")
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -53,18 +54,22 @@ class RateLimits:
         self._windows: dict[str, tuple[float, int]] = {}
 
     def take(self, bucket: str, key: str) -> tuple[dict[str, str], float | None]:
-        """Headers for one more request in `key`, and the retry delay if it is over the limit."""
-        now = time.time()
+        """Headers for one more request in `key`, and the retry delay if it is over the limit.
+
+        Windows are kept on the monotonic clock; the delay announced is rounded up to the
+        millisecond, so a client that waits exactly that long is never early.
+        """
+        now = time.monotonic()
         start, used = self._windows.get(key, (now, 0))
         if now - start >= self._window:
             start, used = now, 0
         used += 1
         self._windows[key] = (start, used)
-        reset_after = max(start + self._window - now, 0.001)
+        reset_after = max(math.ceil((start + self._window - now) * 1000) / 1000, 0.001)
         headers = {
             "X-RateLimit-Limit": str(self._limit),
             "X-RateLimit-Remaining": str(max(self._limit - used, 0)),
-            "X-RateLimit-Reset": f"{start + self._window:.3f}",
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
             "X-RateLimit-Reset-After": f"{reset_after:.3f}",
             "X-RateLimit-Bucket": bucket,
         }
@@ -155,7 +160,13 @@ class RestApi:
         except DiscordError as error:
             response = json_response(error.to_payload(), error.status)
         call = RestCall(
-            request.method, path, dict(request.query), payload, uploads, response.status
+            request.method,
+            path,
+            dict(request.query),
+            payload,
+            uploads,
+            response.status,
+            dict(response.headers),
         )
         self._world.calls.append(call)
         await self._world.changed()

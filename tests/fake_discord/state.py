@@ -3,6 +3,11 @@
 Handlers never build JSON by hand for state they change; they call World methods, which
 enforce Discord's rules (3 s to acknowledge, one acknowledgement, message limits) and
 raise DiscordError for the REST layer to render.
+
+Nothing here is decided by the wall clock, so a busy machine changes no outcome: the
+acknowledgement deadline counts the CPU time this process spent (see `acknowledge`), and
+every wait ends on a change, its wall-clock bound being only how long to wait for a bot
+that will never answer.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
@@ -68,6 +73,7 @@ class RestCall:
     json: Any
     files: tuple[Upload, ...]
     status: int
+    headers: Mapping[str, str] = field(default_factory=dict)  # the response's
 
 
 def route_matches(method_pattern: str, path_pattern: str, method: str, path: str) -> bool:
@@ -137,6 +143,7 @@ class FakeInteraction:
         self.channel = channel
         self.source = source
         self.created_at = time.monotonic()
+        self.created_cpu = time.process_time()  # what the acknowledgement deadline counts
         self.payload: dict[str, Any] = {}
         self.callback: Callback | None = None
         self.original_message: FakeMessage | None = None
@@ -210,10 +217,11 @@ class World:
             self._changed.notify_all()
 
     async def wait_for(self, check: Callable[[], T | None], what: str) -> T:
-        """Wait until `check()` returns something truthy, re-checking after each change.
+        """Wait until `check()` returns something truthy, re-checking after each change
+        (every REST request, and every gateway connection made ready or resumed).
 
-        Gives up after `wait_timeout` with an AssertionError naming `what`; for a shorter
-        wait, wrap the call in `asyncio.timeout()`.
+        Gives up after `wait_timeout` with an AssertionError naming `what`: that bound is
+        for a bot that will never answer, and is no measure of how fast one is.
         """
         async with self._changed:
             try:
@@ -404,10 +412,17 @@ class World:
     def acknowledge(
         self, ix: FakeInteraction, type: int, data: Mapping[str, Any], uploads: Sequence[Upload]
     ) -> Callback:
-        """Apply an interaction callback the way Discord does, or refuse it."""
+        """Apply an interaction callback the way Discord does, or refuse it.
+
+        Discord forgets an interaction not acknowledged within 3 s. Here the deadline
+        counts the CPU time this process spent since the interaction was created, not
+        the wall clock: a bot in this process that does too much (or blocks its loop)
+        before acknowledging misses it on any machine, and a busy machine never makes a
+        prompt bot miss it. (A bot in another process is not timed.)
+        """
         if ix.callback is not None:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
-        if time.monotonic() - ix.created_at > self.ack_deadline:
+        if time.process_time() - ix.created_cpu > self.ack_deadline:
             raise DiscordError(404, 10062, "Unknown interaction")
         kind = _callback_type(ix, type)
         message: FakeMessage | None = None

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.core.guilds import InvalidSetting
-from bot.curriculum import ContentError, load_course
+from bot.curriculum import ContentError
 from bot.discord.ui.autocomplete import timezone_autocomplete
 from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.daily import WEEKDAY_CHOICES, schedule_text
@@ -42,10 +40,22 @@ class TutorAdmin(commands.GroupCog, group_name="tutor-admin"):
             raise app_commands.CheckFailure("This needs the Manage Server permission.")
         return True
 
-    async def _update(self, interaction: discord.Interaction, **changes: object) -> None:
+    async def _update(
+        self,
+        interaction: discord.Interaction,
+        *,
+        timezone: str | None = None,
+        teacher_role_id: int | None = None,
+        new_cards_per_day: int | None = None,
+    ) -> None:
         bot = tutor_bot(interaction)
         try:
-            settings = await bot.tutor.guilds.update(interaction.guild_id or 0, **changes)
+            settings = await bot.tutor.guilds.update(
+                interaction.guild_id or 0,
+                timezone=timezone,
+                teacher_role_id=teacher_role_id,
+                new_cards_per_day=new_cards_per_day,
+            )
         except InvalidSetting as exc:
             raise UserFacingError(str(exc)) from None
         await interaction.response.send_message(
@@ -87,7 +97,7 @@ class TutorAdmin(commands.GroupCog, group_name="tutor-admin"):
     ) -> None:
         channel_id = channel.id if channel else interaction.channel_id or 0
         try:
-            scheduled = await tutor_bot(interaction).daily.set_channel(
+            scheduled = await tutor_bot(interaction).tutor.daily.set_channel(
                 interaction.guild_id or 0, channel_id, time, timezone, leaderboard_day
             )
         except InvalidSetting as exc:
@@ -98,7 +108,7 @@ class TutorAdmin(commands.GroupCog, group_name="tutor-admin"):
 
     @app_commands.command(name="daily-off", description="Stop the daily prompt in this server")
     async def daily_off(self, interaction: discord.Interaction) -> None:
-        removed = await tutor_bot(interaction).daily.channel_off(interaction.guild_id or 0)
+        removed = await tutor_bot(interaction).tutor.daily.channel_off(interaction.guild_id or 0)
         await interaction.response.send_message(
             "Daily prompt stopped." if removed else "There was no daily prompt.", ephemeral=True
         )
@@ -116,7 +126,7 @@ class TutorAdmin(commands.GroupCog, group_name="tutor-admin"):
         bot = tutor_bot(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            course = await asyncio.to_thread(load_course, bot.settings.content_dir)
+            reloaded = await bot.tutor.reload_course()
         except ContentError as exc:
             problems = "\n".join(str(p) for p in exc.problems)
             await interaction.followup.send(
@@ -125,10 +135,9 @@ class TutorAdmin(commands.GroupCog, group_name="tutor-admin"):
                 ephemeral=True,
             )
             return
-        bot.tutor.ctx.courses.swap(course)
         await interaction.followup.send(
-            f"Reloaded: {len(course.lessons)} lessons, {len(course.flashcards)} flashcards, "
-            f"{len(course.questions)} questions.",
+            f"Reloaded: {reloaded.lessons} lessons, {reloaded.flashcards} flashcards, "
+            f"{reloaded.questions} questions.",
             ephemeral=True,
         )
 
@@ -169,7 +178,7 @@ class ForgetMeView(discord.ui.View):
         await interaction.response.edit_message(content="Nothing was deleted.", view=None)
 
 
-class Tutor(commands.GroupCog, group_name="tutor"):
+class AboutYou(commands.GroupCog, group_name="tutor"):
     """Things about you and the bot."""
 
     def __init__(self, bot: commands.Bot) -> None:
@@ -190,4 +199,4 @@ class Tutor(commands.GroupCog, group_name="tutor"):
 
 async def setup(bot: commands.Bot) -> None:
     await bot.add_cog(TutorAdmin(bot))
-    await bot.add_cog(Tutor(bot))
+    await bot.add_cog(AboutYou(bot))

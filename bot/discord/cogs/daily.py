@@ -1,7 +1,8 @@
-"""Daily prompts: starts the delivery task, and tells people about prompts that failed.
+"""Daily prompts: tells people about prompts that failed to reach them.
 
 Settings live with the features they belong to (``/tutor-admin daily``,
-``/flashcards daily``); this cog owns no commands.
+``/flashcards daily``); delivery is the core's task (started by the client); this cog
+owns no commands.
 """
 
 from __future__ import annotations
@@ -25,10 +26,6 @@ class DailyPromptsCog(commands.Cog):
     def __init__(self, bot: TutorBot) -> None:
         self.bot = bot
 
-    async def cog_load(self) -> None:
-        """One delivery task per bot, kept and cancelled by the bot's TaskKeeper."""
-        self.bot.background.spawn(self.bot.daily.run(), name="daily-prompts")
-
     @commands.Cog.listener()
     async def on_app_command_completion(
         self,
@@ -40,7 +37,7 @@ class DailyPromptsCog(commands.Cog):
         if interaction.guild_id is None:
             return
         teacher = command.qualified_name.split()[0] == ADMIN_GROUP
-        daily = self.bot.daily
+        daily = self.bot.tutor.daily
         notices = await daily.notices(interaction.guild_id, interaction.user.id, teacher)
         if notices:
             await send(interaction, content=notice_text(notices), ephemeral=True)

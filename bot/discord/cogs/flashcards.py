@@ -53,7 +53,7 @@ class Flashcards(commands.GroupCog, group_name="flashcards"):
         if interaction.guild_id is None:
             raise UserFacingError("Run this in your class's server: reminders are per server.")
         try:
-            scheduled = await tutor_bot(interaction).daily.set_dm(
+            scheduled = await tutor_bot(interaction).tutor.daily.set_dm(
                 learner_of(interaction), time, timezone
             )
         except InvalidSetting as exc:
@@ -64,7 +64,7 @@ class Flashcards(commands.GroupCog, group_name="flashcards"):
 
     @daily.command(name="off", description="No daily DM, and leave me out of streak shout-outs")
     async def daily_off(self, interaction: discord.Interaction) -> None:
-        await tutor_bot(interaction).daily.opt_out(learner_of(interaction))
+        await tutor_bot(interaction).tutor.daily.opt_out(learner_of(interaction))
         await interaction.response.send_message(
             "Daily reminders are off for you in this server.", ephemeral=True
         )

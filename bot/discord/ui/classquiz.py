@@ -9,7 +9,7 @@ import discord
 from bot.core.classquiz import ClassQuiz, Player, QuestionResult, Verdict
 from bot.curriculum.models import Question
 from bot.discord.ui.actions import action, button, view_of
-from bot.discord.ui.context import tutor_bot
+from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.embeds import COLOUR, LETTERS, clip, question_embed
 
 log = logging.getLogger("bot.discord")
@@ -79,13 +79,21 @@ def podium_embed(quiz: ClassQuiz, podium: list[Player], stopped: bool) -> discor
 class ChannelPresenter:
     """Shows a class quiz in a channel; the question message is edited, never reposted.
 
-    A countdown edit that fails (a hiccup, a rate limit) is logged and skipped: the
-    next tick or the results edit will bring the message up to date.
+    The announcement is the reply to ``/class-quiz start``. A countdown edit that fails
+    (a hiccup, a rate limit) is logged and skipped: the next tick or the results edit
+    will bring the message up to date.
     """
 
-    def __init__(self, channel: discord.abc.Messageable) -> None:
-        self.channel = channel
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+        self.channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
         self.message: discord.Message | None = None
+
+    async def announce(self, quiz: ClassQuiz) -> None:
+        await self.interaction.response.send_message(
+            f"📣 **Class quiz!** {len(quiz.questions)} questions, {quiz.seconds} s each. "
+            "Click a letter to answer: your first click counts, faster is worth more."
+        )
 
     async def question_opened(self, quiz: ClassQuiz, question: Question) -> None:
         self.message = await self.channel.send(
@@ -114,24 +122,16 @@ REPLIES = {
     Verdict.closed: "⌛ Time's up for this question.",
     Verdict.stale: "That question is over; watch for the next one.",
     Verdict.bad_option: "That option does not exist.",
+    Verdict.over: "This class quiz is over.",
 }
 
 
 @action("cq-answer")
 async def on_answer(interaction: discord.Interaction, args: list[str]) -> None:
     channel_id, index, option = map(int, args)
-    bot = tutor_bot(interaction)
-    quiz = bot.class_quizzes.get(channel_id)
-    if quiz is None:
-        await interaction.response.send_message("This class quiz is over.", ephemeral=True)
-        return
-    verdict, answer = quiz.submit(
-        interaction.user.id,
-        interaction.user.display_name,
-        index,
-        option,
-        bot.tutor.ctx.now(),
-    )
+    who = learner_of(interaction)
+    quizzes = tutor_bot(interaction).tutor.class_quizzes
+    verdict, answer = quizzes.answer(channel_id, who, index, option)
     if verdict is Verdict.accepted:
         text = f"🔒 Locked in: **{LETTERS[option]}**. Results at time-up!"
     elif verdict is Verdict.already_answered and answer is not None:

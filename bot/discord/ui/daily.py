@@ -1,8 +1,4 @@
-"""Daily prompts on Discord: how the posts and DMs look, how they are sent, Snooze.
-
-``DiscordSender`` is the scheduler's ``Sender``: it turns Discord's refusals into the
-scheduler's ``DmClosed`` / ``ChannelUnavailable`` so those are recorded, not retried.
-"""
+"""Daily prompts on Discord: how the posts, DMs and confirmations look; Snooze."""
 
 from __future__ import annotations
 
@@ -15,8 +11,6 @@ from discord.utils import format_dt
 
 from bot.core.daily import (
     ChannelPrompt,
-    ChannelUnavailable,
-    DmClosed,
     DmPrompt,
     Notices,
     Scheduled,
@@ -29,7 +23,6 @@ from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.embeds import COLOUR, clip, leaderboard_embed
 from bot.discord.ui.replies import UserFacingError
 
-CANNOT_DM = 50007  # Discord's code when a user does not accept DMs from the bot
 WEEKDAY_CHOICES = [app_commands.Choice(name=day.title(), value=day) for day in (*WEEKDAYS, NEVER)]
 CHANNEL_PROBLEMS = {
     "deleted": "the channel no longer exists",
@@ -78,33 +71,6 @@ def dm_message(prompt: DmPrompt, server: str) -> dict[str, Any]:
     return {"embed": embed, "view": view_of(row)}
 
 
-class DiscordSender:
-    def __init__(self, client: discord.Client) -> None:
-        self._client = client
-
-    async def send_channel(self, channel_id: int, post: ChannelPrompt | WeeklyLeaderboard) -> None:
-        message = (
-            channel_message(post) if isinstance(post, ChannelPrompt) else leaderboard_message(post)
-        )
-        try:
-            await self._client.get_partial_messageable(channel_id).send(**message)
-        except discord.NotFound as exc:
-            raise ChannelUnavailable("deleted") from exc
-        except discord.Forbidden as exc:
-            raise ChannelUnavailable("forbidden") from exc
-
-    async def send_dm(self, user_id: int, prompt: DmPrompt) -> None:
-        guild = self._client.get_guild(prompt.guild_id)
-        message = dm_message(prompt, guild.name if guild else "your server")
-        try:
-            channel = await self._client.create_dm(discord.Object(user_id))
-            await channel.send(**message)
-        except discord.Forbidden as exc:
-            if exc.code == CANNOT_DM:
-                raise DmClosed from exc
-            raise
-
-
 def schedule_text(what: str, scheduled: Scheduled) -> str:
     """The confirmation of a saved schedule, with the next prompt in the reader's time."""
     text = f"{what} at **{scheduled.at:%H:%M}** ({scheduled.timezone})."
@@ -137,7 +103,7 @@ def notice_text(notices: Notices) -> str:
 async def on_snooze(interaction: discord.Interaction, args: list[str]) -> None:
     guild, day = args
     who = learner_of(interaction, int(guild))
-    until = await tutor_bot(interaction).daily.snooze(who, date.fromisoformat(day))
+    until = await tutor_bot(interaction).tutor.daily.snooze(who, date.fromisoformat(day))
     if until is None:
         raise UserFacingError("This prompt was snoozed once already (or your daily DM is off).")
     await interaction.response.edit_message(

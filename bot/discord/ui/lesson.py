@@ -55,7 +55,7 @@ def find(interaction: discord.Interaction, lesson_id: str) -> Lesson:
 
 
 async def render(interaction: discord.Interaction, lesson: Lesson, showing: str) -> dict:
-    can_run = await tutor_bot(interaction).sandbox_is_up()
+    can_run = await tutor_bot(interaction).tutor.code.available()
     return {
         "embed": lesson_embed(interaction, lesson, showing),
         "view": lesson_view(lesson, showing, can_run),

@@ -1,29 +1,30 @@
-"""Who counts as a teacher: the guild's teacher role, or Manage Server."""
+"""Who counts as a teacher is the core's rule; this turns a Discord member into its terms."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import discord
 from discord import app_commands
 
+from bot.core.guilds import Member
 from bot.discord.ui.context import tutor_bot
-
-DEFAULT_TEACHER_ROLE = "teacher"
 
 
 async def is_teacher(interaction: discord.Interaction) -> bool:
     member = interaction.user
     if interaction.guild_id is None or not isinstance(member, discord.Member):
         return False
-    if member.guild_permissions.manage_guild:
-        return True
-    settings = await tutor_bot(interaction).tutor.guilds.settings(interaction.guild_id)
-    if settings.teacher_role_id is not None:
-        return any(role.id == settings.teacher_role_id for role in member.roles)
-    # Until a teacher role is chosen (/tutor-admin teacher-role), a role named "Teacher".
-    return any(role.name.lower() == DEFAULT_TEACHER_ROLE for role in member.roles)
+    seen_as = Member(
+        manage_server=member.guild_permissions.manage_guild,
+        role_ids=frozenset(role.id for role in member.roles),
+        role_names=frozenset(role.name for role in member.roles),
+    )
+    return await tutor_bot(interaction).tutor.guilds.is_teacher(interaction.guild_id, seen_as)
 
 
-def teachers_only() -> object:
+def teachers_only() -> Callable[[Any], Any]:
     """An app-command check with a message students understand."""
 
     async def predicate(interaction: discord.Interaction) -> bool:

@@ -3,39 +3,30 @@
 from __future__ import annotations
 
 import io
-import logging
+from collections.abc import Awaitable, Callable
 
 import discord
 
+from bot.core.code_runs import CodeRunFailed, RunResult, UnknownExample
 from bot.discord.ui.actions import action
 from bot.discord.ui.context import tutor_bot
-from bot.discord.ui.lesson import find
 from bot.discord.ui.replies import UserFacingError, report_error
-from bot.discord.ui.run_output import BUSY, DOWN, render_run
-from bot.sandbox.client import SandboxBusy, SandboxError, SandboxRejected
-
-log = logging.getLogger("bot.discord")
+from bot.discord.ui.run_output import render_run
 
 CODE_MAX = 4000  # Discord's limit for a text input
 STDIN_MAX = 1000
 
 
-async def run_and_reply(interaction: discord.Interaction, code: str, stdin: str = "") -> None:
-    """Defer (running takes a moment), run in the sandbox, reply with the result."""
-    bot = tutor_bot(interaction)
-    if bot.sandbox is None:
-        raise UserFacingError(DOWN)
+async def reply_with_run(
+    interaction: discord.Interaction, run: Callable[[], Awaitable[RunResult]], stdin: str = ""
+) -> None:
+    """Defer (running takes a moment), await the run, reply with its outcome."""
     await interaction.response.defer(thinking=True)
     try:
-        result = await bot.sandbox.run(code, stdin=stdin)
-    except SandboxBusy:
-        raise UserFacingError(BUSY) from None
-    except SandboxRejected as exc:
-        raise UserFacingError(f"The code runner refused this: {exc}") from None
-    except SandboxError as exc:
-        log.warning("sandbox unavailable: %s", exc)
-        raise UserFacingError(DOWN) from None
-    rendered = render_run(result)
+        result = await run()
+    except (CodeRunFailed, UnknownExample) as exc:
+        raise UserFacingError(str(exc)) from None
+    rendered = render_run(result, stdin)
     files = []
     if rendered.attachment is not None:
         data = io.BytesIO(rendered.attachment.encode())
@@ -46,13 +37,13 @@ async def run_and_reply(interaction: discord.Interaction, code: str, stdin: str 
 
 
 class RunModal(discord.ui.Modal, title="Run Python code"):
-    code: discord.ui.TextInput = discord.ui.TextInput(
+    code: discord.ui.TextInput[RunModal] = discord.ui.TextInput(
         label="Code",
         style=discord.TextStyle.paragraph,
         placeholder="import asyncio\n\nasync def main():\n    print('hi')\n\nasyncio.run(main())",
         max_length=CODE_MAX,
     )
-    stdin: discord.ui.TextInput = discord.ui.TextInput(
+    stdin: discord.ui.TextInput[RunModal] = discord.ui.TextInput(
         label="Input for input() (optional)",
         style=discord.TextStyle.paragraph,
         required=False,
@@ -60,7 +51,9 @@ class RunModal(discord.ui.Modal, title="Run Python code"):
     )
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await run_and_reply(interaction, self.code.value, self.stdin.value or "")
+        code, stdin = self.code.value, self.stdin.value or ""
+        runs = tutor_bot(interaction).tutor.code
+        await reply_with_run(interaction, lambda: runs.run(code, stdin), stdin)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         await report_error(interaction, error)
@@ -69,5 +62,5 @@ class RunModal(discord.ui.Modal, title="Run Python code"):
 @action("lesson-run")
 async def run_example(interaction: discord.Interaction, args: list[str]) -> None:
     (lesson_id,) = args
-    lesson = find(interaction, lesson_id)
-    await run_and_reply(interaction, lesson.examples[0].code)
+    runs = tutor_bot(interaction).tutor.code
+    await reply_with_run(interaction, lambda: runs.run_example(lesson_id))

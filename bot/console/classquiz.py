@@ -1,0 +1,147 @@
+"""/class-quiz start|stop in the console: the teacher starts it, students answer after
+``/user NAME`` with a letter, the countdown and the results are printed as they happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.console.buttons import Button
+from bot.console.commands import UsageError, command
+from bot.console.quiz import LETTERS, option_named, show_question
+from bot.console.session import Console
+from bot.console.topics import lesson_named
+from bot.core.class_quizzes import DEFAULT_QUESTIONS, DEFAULT_SECONDS
+from bot.core.classquiz import ClassQuiz, Player, QuestionResult, Verdict
+from bot.core.context import CONSOLE_GUILD
+from bot.curriculum.models import Question
+from bot.render.words import plural
+
+CONSOLE_CHANNEL = 0
+BAR_WIDTH = 12
+REPLIES = {
+    Verdict.closed: "⌛ Time's up for this question.",
+    Verdict.stale: "That question is over; watch for the next one.",
+    Verdict.bad_option: "That option does not exist.",
+    Verdict.over: "This class quiz is over.",
+}
+
+
+def _number(text: str, name: str, default: int) -> int:
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"{name} must be a whole number, not {text!r}.") from None
+
+
+@command(
+    "class-quiz start",
+    "lesson",
+    "questions",
+    "seconds",
+    help="/class-quiz start [lesson:..] [questions:1-20] [seconds:10-120]: everyone answers",
+    teachers_only=True,
+)
+async def start(console: Console, lesson: str = "", questions: str = "", seconds: str = "") -> None:
+    """Returns once the first question is on the screen, so the next line typed can
+    already answer it (a script's lines follow at once)."""
+    presenter = PrintedClassQuiz(console)
+    console.tutor.class_quizzes.start(
+        CONSOLE_GUILD,
+        CONSOLE_CHANNEL,
+        console.who.user_id,
+        presenter,
+        lesson_named(console, lesson).id if lesson else None,
+        _number(questions, "questions", DEFAULT_QUESTIONS),
+        _number(seconds, "seconds", DEFAULT_SECONDS),
+    )
+    await presenter.showing.wait()
+
+
+@command(
+    "class-quiz stop",
+    help="/class-quiz stop: close the current question now and show the results",
+    teachers_only=True,
+)
+async def stop(console: Console) -> None:
+    if not await console.tutor.class_quizzes.stop(CONSOLE_CHANNEL):
+        raise UsageError("No class quiz is running.")
+
+
+class PrintedClassQuiz:
+    """The class quiz's presenter: what Discord shows in the channel, as printed lines."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.showing = asyncio.Event()  # the first question is open, or the quiz is over
+
+    async def announce(self, quiz: ClassQuiz) -> None:
+        self.console.say(
+            f"📣 **Class quiz!** {plural(len(quiz.questions), 'question')}, {quiz.seconds} s "
+            "each. Students: /user NAME, then a letter; the first answer counts, faster is "
+            "worth more."
+        )
+
+    async def question_opened(self, quiz: ClassQuiz, question: Question) -> None:
+        heading = f"Class quiz · question {quiz.index + 1} of {len(quiz.questions)}"
+        show_question(self.console, heading, question)
+        self.console.say(f"⏳ {quiz.seconds} s to answer.")
+        self.console.buttons.show_shared(
+            [self._answer_button(quiz, i, option) for i, option in enumerate(question.options)]
+        )
+        self.showing.set()
+
+    def _answer_button(self, quiz: ClassQuiz, index: int, option: str) -> Button:
+        question_index = quiz.index
+
+        async def answer() -> None:
+            console = self.console
+            verdict, given = console.tutor.class_quizzes.answer(
+                CONSOLE_CHANNEL, console.who, question_index, index
+            )
+            if verdict is Verdict.accepted:
+                console.say(f"🔒 {console.who.name} locked in {LETTERS[index]}.")
+            elif verdict is Verdict.already_answered and given is not None:
+                console.say(
+                    f"{console.who.name} already answered {LETTERS[given.option]}; "
+                    "the first answer counts."
+                )
+            else:
+                console.say(REPLIES[verdict])
+
+        return Button(LETTERS[index], answer, aliases=(option,))
+
+    async def tick(self, quiz: ClassQuiz, remaining: int) -> None:
+        answered = len(quiz.answers[quiz.index])
+        self.console.say(f"⏳ {remaining} s left · {plural(answered, 'answer')} locked in")
+
+    async def question_closed(self, quiz: ClassQuiz, result: QuestionResult) -> None:
+        self.console.buttons.clear_shared()
+        question = result.question
+        self.console.say(
+            f"⌛ Time's up! The answer: {option_named(question, question.answer_index)}",
+            hanging="  ",
+        )
+        total = max(result.answered, 1)
+        for i, count in enumerate(result.split):
+            mark = "✅" if i == question.answer_index else "  "
+            bar = "█" * round(BAR_WIDTH * count / total)
+            self.console.say(f"{mark} {LETTERS[i]} {bar:<{BAR_WIDTH}} {count}", indent="  ")
+        fastest = ", ".join(f"{p.name} ({a.elapsed:.1f} s, +{a.points})" for p, a in result.fastest)
+        self.console.say(f"Fastest correct: {fastest or 'nobody this time'}")
+        self.console.say(f"Why: {question.explanation}")
+
+    async def finished(self, quiz: ClassQuiz, podium: list[Player], stopped: bool) -> None:
+        self.console.say("**Class quiz stopped: results**" if stopped else "**Final podium**")
+        for place, player in enumerate(podium, 1):
+            self.console.say(
+                f"{player.name}: {plural(player.points, 'point')} "
+                f"({player.correct}/{len(quiz.questions)} right)",
+                indent=f"  {place}. ",
+            )
+        if not podium:
+            self.console.say("Nobody answered.")
+        self.console.say("Scores are saved to everyone's /progress.")
+        self.showing.set()

@@ -1,0 +1,20 @@
+"""Which lesson a typed topic means: its number in /lessons, its id, title or start."""
+
+from __future__ import annotations
+
+from bot.console.commands import UsageError
+from bot.console.session import Console
+from bot.curriculum.models import Lesson
+from bot.curriculum.search import find_lesson, suggest_lessons
+
+
+def lesson_named(console: Console, topic: str) -> Lesson:
+    if not topic:
+        raise UsageError("Which lesson? /lesson topic:<number or id> (see /lessons)")
+    course = console.tutor.course
+    lesson = find_lesson(course, topic)
+    if lesson is None:
+        ideas = suggest_lessons(course, topic)
+        hint = f" Did you mean {', '.join(i.id for i in ideas)}?" if ideas else ""
+        raise UsageError(f"No lesson {topic!r}.{hint} (see /lessons)")
+    return lesson
