@@ -6,45 +6,87 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from tests.conftest import ROOT
 from tests.fake_discord import FakeDiscord
 
+T = TypeVar("T")
+# Only for a bot that never gets there: every wait ends as soon as what it waits for happens.
+PATIENCE_S = 60.0
 
-async def until(check: Callable[[], object], seconds: float = 20) -> None:
-    async with asyncio.timeout(seconds):
-        while not check():  # noqa: ASYNC110 - the stand-in has no event for "commands synced"
+
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback port held by a socket that never listens: connecting to it is refused,
+    and nothing else can take it meanwhile."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        yield taken.getsockname()[1]
+
+
+async def unless_it_exits(bot: asyncio.subprocess.Process, waiting: Awaitable[T]) -> T:
+    """``await waiting``, but fail at once with the bot's output if the bot exits first."""
+    wait = asyncio.ensure_future(waiting)
+    exit_ = asyncio.ensure_future(bot.wait())
+    try:
+        await asyncio.wait({wait, exit_}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        exit_.cancel()
+    if not wait.done():
+        wait.cancel()
+        assert bot.stdout is not None
+        output = await bot.stdout.read()
+        raise AssertionError(f"the bot exited with {bot.returncode}:\n{output.decode()}")
+    return wait.result()
+
+
+async def file_appears(path: Path) -> None:
+    async with asyncio.timeout(PATIENCE_S):
+        while not path.exists():  # noqa: ASYNC110 - a file on disk: nothing to wait on
             await asyncio.sleep(0.05)
 
 
 @pytest.fixture
 async def running(tmp_path) -> AsyncIterator[tuple[FakeDiscord, asyncio.subprocess.Process]]:
-    async with FakeDiscord() as fake:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "DISCORD_TOKEN": fake.token,
-            "TUTOR_DB": str(tmp_path / "tutor.sqlite3"),
-            "TUTOR_SANDBOX_URL": "http://127.0.0.1:9",  # nothing listens: /run must say so
-            "TUTOR_CONFIG": str(tmp_path / "none.yaml"),
-            **fake.env,
-        }
-        bot = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            await until(lambda: fake.synced_commands() and fake.gateway.identifies)
-            await asyncio.sleep(0.5)  # READY and GUILD_CREATE reach the client
-            yield fake, bot
-        finally:
-            if bot.returncode is None:
-                bot.kill()
-                await bot.wait()
+    async with FakeDiscord(wait_timeout=PATIENCE_S) as fake:
+        with refused_port() as no_sandbox:
+            env = {
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "DISCORD_TOKEN": fake.token,
+                "TUTOR_DB": str(tmp_path / "tutor.sqlite3"),
+                # Nothing listens there: /run must say so.
+                "TUTOR_SANDBOX_URL": f"http://127.0.0.1:{no_sandbox}",
+                "TUTOR_CONFIG": str(tmp_path / "none.yaml"),
+                **fake.env,
+            }
+            bot = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+            try:
+                # Commands synced, and the connection was sent READY and GUILD_CREATE
+                # before anything else: the bot reads them before any interaction.
+                await unless_it_exits(
+                    bot,
+                    fake.until(
+                        lambda: fake.synced_commands() and fake.gateway.connected,
+                        "the bot's commands and its gateway connection",
+                    ),
+                )
+                yield fake, bot
+            finally:
+                if bot.returncode is None:
+                    bot.kill()
+                    await bot.wait()
 
 
 async def test_every_command_answers_and_sigterm_stops_cleanly(running, tmp_path) -> None:
@@ -79,7 +121,7 @@ async def test_every_command_answers_and_sigterm_stops_cleanly(running, tmp_path
     await (await fake.click(question, answer, user=student)).response()
 
     heartbeat = tmp_path / "bot.heartbeat"
-    await until(heartbeat.exists)  # written once the bot is ready
+    await unless_it_exits(bot, file_appears(heartbeat))  # written once the bot is ready
     health = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "health", cwd=ROOT,
         env={"TUTOR_DB": str(tmp_path / "tutor.sqlite3"), "PATH": os.environ["PATH"]},
@@ -88,7 +130,7 @@ async def test_every_command_answers_and_sigterm_stops_cleanly(running, tmp_path
     assert (await health.communicate())[0].startswith(b"healthy")
 
     bot.send_signal(signal.SIGTERM)
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(PATIENCE_S):
         output, _ = await bot.communicate()
     assert bot.returncode == 0, output.decode()
     podium = await fake.wait_for_message(g.text_channel, lambda m: "stopped" in str(m.embeds))
@@ -102,20 +144,21 @@ async def test_every_command_answers_and_sigterm_stops_cleanly(running, tmp_path
 
 
 async def test_an_unreachable_discord_is_one_clear_line(tmp_path) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DISCORD_TOKEN": "made-up",
-        "TUTOR_DB": str(tmp_path / "tutor.sqlite3"),
-        "TUTOR_CONFIG": str(tmp_path / "none.yaml"),
-        "DISCORD_API_BASE": "http://127.0.0.1:9/api/v10",  # nothing listens there
-        "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9/gateway",
-    }
-    bot = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    async with asyncio.timeout(30):
-        _, errors = await bot.communicate()
+    with refused_port() as port:  # nothing listens there
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DISCORD_TOKEN": "made-up",
+            "TUTOR_DB": str(tmp_path / "tutor.sqlite3"),
+            "TUTOR_CONFIG": str(tmp_path / "none.yaml"),
+            "DISCORD_API_BASE": f"http://127.0.0.1:{port}/api/v10",
+            "DISCORD_GATEWAY_URL": f"ws://127.0.0.1:{port}/gateway",
+        }
+        bot = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        async with asyncio.timeout(PATIENCE_S):
+            _, errors = await bot.communicate()
     assert bot.returncode == 1
-    assert errors.decode().startswith("cannot reach Discord at http://127.0.0.1:9/api/v10")
+    assert errors.decode().startswith(f"cannot reach Discord at http://127.0.0.1:{port}/api/v10")
     assert "Traceback" not in errors.decode()

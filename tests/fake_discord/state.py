@@ -210,11 +210,18 @@ class World:
         self.calls: list[RestCall] = []
         self.failures: list[Failure] = []
         self._changed = asyncio.Condition()
+        self._wakers: set[asyncio.Task[None]] = set()
 
     async def changed(self) -> None:
         """Wake everyone waiting in wait_for; called after every REST request."""
         async with self._changed:
             self._changed.notify_all()
+
+    def wake(self) -> None:
+        """`changed()` from synchronous code (a hook inside a client)."""
+        task = asyncio.get_running_loop().create_task(self.changed())
+        self._wakers.add(task)
+        task.add_done_callback(self._wakers.discard)
 
     async def wait_for(self, check: Callable[[], T | None], what: str) -> T:
         """Wait until `check()` returns something truthy, re-checking after each change
