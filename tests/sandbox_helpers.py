@@ -17,7 +17,8 @@ from bot.sandbox.limits import Limits
 from bot.sandbox.pool import SandboxPool
 from bot.sandbox.worker import Worker
 
-QUICK = 1.0  # timeout_s for snippets that are meant to be stopped
+QUICK = 1.0  # timeout_s for snippets that never end by themselves and must be stopped
+POLL_S = 0.01  # how often wait_until re-checks its condition
 
 
 @dataclass
@@ -79,10 +80,13 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
-async def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Poll ``condition`` (things outside the event loop, such as /proc) until true."""
-    for _ in range(int(timeout_s / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"still false after {timeout_s} s: {condition}")
+async def wait_until(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
+    """Re-check ``condition`` until it is true, for what nothing announces: processes in
+    /proc, the pool's counters (SandboxPool has no event to wait on). It returns as soon
+    as the condition holds; ``timeout_s`` is only for one that never will."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not condition():  # noqa: ASYNC110 - no event to wait on (see above)
+                await asyncio.sleep(POLL_S)
+    except TimeoutError:
+        raise AssertionError(f"still false after {timeout_s} s: {condition}") from None

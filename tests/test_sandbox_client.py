@@ -11,12 +11,14 @@ import pytest
 from aiohttp import web
 
 from bot.sandbox.client import (
+    DEFAULT_TIMEOUT_S,
     SandboxBusy,
     SandboxClient,
     SandboxError,
     SandboxRejected,
     SandboxUnavailable,
 )
+from bot.sandbox.limits import Limits
 from bot.sandbox.result import RunResult
 from tests.sandbox_helpers import Sandbox, running_sandbox
 
@@ -40,7 +42,7 @@ async def stub_worker(handler: StubHandler) -> tuple[web.AppRunner, str]:
     return runner, f"http://{host}:{port}"
 
 
-async def run_against(handler: StubHandler, timeout_s: float = 5.0) -> RunResult:
+async def run_against(handler: StubHandler, timeout_s: float = DEFAULT_TIMEOUT_S) -> RunResult:
     runner, url = await stub_worker(handler)
     try:
         async with SandboxClient(url, timeout_s=timeout_s) as client:
@@ -60,9 +62,11 @@ async def test_run_returns_a_frozen_run_result(sandbox: Sandbox) -> None:
         result.stdout = "changed"  # type: ignore[misc]
 
 
-async def test_timeout_s_reaches_the_worker(sandbox: Sandbox) -> None:
-    async with SandboxClient(sandbox.url) as client:
-        result = await client.run("import time; time.sleep(5)", timeout_s=0.2)
+async def test_timeout_s_reaches_the_worker() -> None:
+    # The worker would let the snippet finish its 20 s: only the request's 0.2 s stops it.
+    async with running_sandbox(Limits(wall_s=60)) as sandbox:
+        async with SandboxClient(sandbox.url) as client:
+            result = await client.run("import time; time.sleep(20)", timeout_s=0.2)
     assert result.timed_out and result.exit_code is None and not result.ok
 
 
@@ -73,14 +77,14 @@ async def test_health_returns_the_workers_description(sandbox: Sandbox) -> None:
 
 
 async def test_a_worker_that_is_down_raises_sandbox_unavailable() -> None:
-    with socket.socket() as probe:  # a port that nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    async with SandboxClient(f"http://127.0.0.1:{port}") as client:
-        with pytest.raises(SandboxUnavailable, match="not answering"):
-            await client.run("print(1)")
-        with pytest.raises(SandboxUnavailable):
-            await client.health()
+    with socket.socket() as taken:  # bound, never listening: connections are refused
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        async with SandboxClient(f"http://127.0.0.1:{port}") as client:
+            with pytest.raises(SandboxUnavailable, match="not answering"):
+                await client.run("print(1)")
+            with pytest.raises(SandboxUnavailable):
+                await client.health()
 
 
 async def test_a_refused_request_raises_sandbox_rejected_with_the_workers_reason(
@@ -117,7 +121,7 @@ async def test_an_odd_answer_raises_sandbox_unavailable() -> None:
 
 async def test_a_worker_too_slow_to_answer_raises_sandbox_unavailable() -> None:
     async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(5)
+        await asyncio.Event().wait()  # never answers; cancelled when the client hangs up
         return web.json_response({})
 
     with pytest.raises(SandboxUnavailable, match="not answering"):

@@ -12,7 +12,7 @@ import pytest
 
 from bot.sandbox.cgroups import set_up_cgroups
 from bot.sandbox.limits import Limits
-from tests.sandbox_helpers import running_sandbox
+from tests.sandbox_helpers import processes_with, running_sandbox, wait_until
 
 PID = os.getpid()
 
@@ -130,13 +130,16 @@ async def test_unsafe_dev_runs_without_isolation_and_warns_on_every_run(tmp_path
 
 
 async def test_the_worker_leaves_no_cgroup_behind() -> None:
+    marker = "4242.0031"
     async with running_sandbox() as sandbox:
         cgroups = sandbox.worker.pool.cgroups
         if cgroups is None:
             pytest.skip("no writable cgroups on this machine")
         parents = set(cgroups.layout.parents.values())
         await sandbox.run("print(1)")
-        abandoned = asyncio.create_task(sandbox.post({"code": "import time; time.sleep(9)"}))
-        await asyncio.sleep(0.2)
-        abandoned.cancel()
+        code = f"import subprocess; subprocess.run(['sleep', '{marker}'])"
+        abandoned = asyncio.create_task(sandbox.post({"code": code}))
+        await wait_until(lambda: bool(processes_with(marker)))  # the snippet is running
+        abandoned.cancel()  # and the worker closes with it still in progress
+        await asyncio.gather(abandoned, return_exceptions=True)
     assert [parent for parent in parents if parent.exists()] == []
