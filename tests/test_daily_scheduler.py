@@ -432,8 +432,10 @@ class VirtualTime:
             self._changed.notify_all()
 
     async def _until(self, ready: Callable[[], bool]) -> None:
+        """Until ``ready()``, re-checked at every sleep and horizon move; the bound is only
+        for a loop that never gets there."""
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(ready), 3)
+            await asyncio.wait_for(self._changed.wait_for(ready), 60)
 
     async def until_naps(self, count: int) -> list[float]:
         await self._until(lambda: len(self.naps) >= count)
