@@ -12,6 +12,7 @@ import re
 import textwrap
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import TextIO
 
 BOLD, ITALIC, CODE, DIM, RESET = "\033[1m", "\033[3m", "\033[36m", "\033[2m", "\033[0m"
@@ -102,8 +103,11 @@ class Screen:
 
     def _inline(self, text: str) -> str:
         for pattern, style in _INLINE:
-            text = pattern.sub(lambda m, s=style: self._style(m[1], s), text)
+            text = pattern.sub(partial(self._style_group, style), text)
         return text
+
+    def _style_group(self, style: str, match: re.Match[str]) -> str:
+        return self._style(match[1], style)
 
     def _style(self, text: str, style: str) -> str:
         return f"{style}{text}{RESET}" if self._styled and text else text

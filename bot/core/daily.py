@@ -165,13 +165,16 @@ def _schedules(
         if row.leaderboard_weekday is not None:
             board = Target("leaderboard", row.guild_id, channel_id=row.channel_id)
             yield Daily(board.key, at, row.timezone, since, row.leaderboard_weekday), board
-    for row in students:
-        assert row.local_time is not None and row.timezone is not None
-        dm = Target("dm", row.guild_id, row.user_id)
-        yield Daily(dm.key, time.fromisoformat(row.local_time), row.timezone, _utc(row.since)), dm
-        if row.snooze_day is not None and row.snooze_until is not None:
-            again = Target("snooze", row.guild_id, row.user_id)
-            fire = Fire(again.key, date.fromisoformat(row.snooze_day), _utc(row.snooze_until))
+    for student in students:
+        assert student.local_time is not None and student.timezone is not None
+        dm = Target("dm", student.guild_id, student.user_id)
+        dm_at = time.fromisoformat(student.local_time)
+        yield Daily(dm.key, dm_at, student.timezone, _utc(student.since)), dm
+        if student.snooze_day is not None and student.snooze_until is not None:
+            again = Target("snooze", student.guild_id, student.user_id)
+            fire = Fire(
+                again.key, date.fromisoformat(student.snooze_day), _utc(student.snooze_until)
+            )
             yield Once(fire), again
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
 
+import aiosqlite
 from fsrs import Card, Rating, Scheduler
 
 from bot.core.context import CoreContext, Learner
@@ -102,7 +103,9 @@ class Flashcards:
             fresh = next((card for card in deck.values() if card.id not in seen), None)
             return DueCard(fresh, is_new=True) if fresh else None
 
-    async def _new_left_today(self, conn, who: Learner, now: datetime, timezone: str) -> int:
+    async def _new_left_today(
+        self, conn: aiosqlite.Connection, who: Learner, now: datetime, timezone: str
+    ) -> int:
         settings = await guild_settings.get(conn, who.guild_id, self._ctx.default_timezone)
         today = local_day(now, timezone).isoformat()
         introduced = await cards.introduced_on(conn, who.guild_id, who.user_id, today)

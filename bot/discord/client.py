@@ -62,7 +62,7 @@ class TutorBot(commands.AutoShardedBot):
         self.settings = settings
         self.tutor = tutor
         self.background = TaskKeeper()  # the Discord side's own tasks (the heartbeat)
-        self.tree.on_error = self._on_app_command_error
+        self.tree.error(self._on_app_command_error)
         self.tree.interaction_check = self._accepting  # type: ignore[method-assign]
         self.accepting = True
 

@@ -7,7 +7,7 @@ owns no commands.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -30,7 +30,7 @@ class DailyPromptsCog(commands.Cog):
     async def on_app_command_completion(
         self,
         interaction: discord.Interaction,
-        command: app_commands.Command | app_commands.ContextMenu,
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
     ) -> None:
         """After a command, a one-time private note about a prompt that failed: a student
         whose DMs are closed; a teacher (on an admin command) whose channel is lost."""

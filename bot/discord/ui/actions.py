@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import discord
 
@@ -39,15 +40,15 @@ def custom_id(name: str, *args: object) -> str:
 
 
 class ActionButton(
-    discord.ui.DynamicItem[discord.ui.Button],
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=rf"^{PREFIX}:(?P<name>[a-z][a-z0-9-]*)(?P<args>(?::[^:]*)*)$",
 ):
-    def __init__(self, button: discord.ui.Button) -> None:
+    def __init__(self, button: discord.ui.Button[discord.ui.View]) -> None:
         super().__init__(button)
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ActionButton:
         assert isinstance(item, discord.ui.Button)
         return cls(item)

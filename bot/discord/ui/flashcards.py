@@ -13,6 +13,7 @@ from bot.curriculum.models import Flashcard
 from bot.discord.ui.actions import action, button, view_of
 from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.embeds import COLOUR
+from bot.discord.ui.replies import EmbedMessage
 
 GRADE_STYLES = {
     Grade.again: discord.ButtonStyle.danger,
@@ -62,7 +63,7 @@ def back_view(card: Flashcard, lesson: str, guild: str, done: int) -> discord.ui
 
 async def next_card_message(
     interaction: discord.Interaction, lesson: str, guild: str, done: int, can_undo: bool
-) -> dict:
+) -> EmbedMessage:
     """The message for the next due card, or the end-of-session summary."""
     core = tutor_bot(interaction).tutor.flashcards
     who = learner_of(interaction, _guild(guild))
@@ -75,7 +76,7 @@ async def next_card_message(
     }
 
 
-async def summary_message(interaction: discord.Interaction, guild: str, done: int) -> dict:
+async def summary_message(interaction: discord.Interaction, guild: str, done: int) -> EmbedMessage:
     stats = await tutor_bot(interaction).tutor.flashcards.stats(
         learner_of(interaction, _guild(guild))
     )

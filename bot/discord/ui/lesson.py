@@ -6,15 +6,15 @@ import discord
 
 from bot.curriculum.models import Lesson, Level
 from bot.discord.ui import embeds
-from bot.discord.ui.actions import action, button, view_of
+from bot.discord.ui.actions import ActionButton, action, button, view_of
 from bot.discord.ui.context import tutor_bot
-from bot.discord.ui.replies import UserFacingError
+from bot.discord.ui.replies import EmbedMessage, UserFacingError
 
 PARTS = ("concepts", "example", "aid")
 
 
 def lesson_view(lesson: Lesson, showing: str, can_run: bool) -> discord.ui.View:
-    def part(label: str, name: str) -> discord.ui.Item:
+    def part(label: str, name: str) -> ActionButton:
         current = name == showing
         style = discord.ButtonStyle.primary if current else discord.ButtonStyle.secondary
         return button(label, "lesson", lesson.id, name, style=style, disabled=current)
@@ -54,7 +54,7 @@ def find(interaction: discord.Interaction, lesson_id: str) -> Lesson:
     return lesson
 
 
-async def render(interaction: discord.Interaction, lesson: Lesson, showing: str) -> dict:
+async def render(interaction: discord.Interaction, lesson: Lesson, showing: str) -> EmbedMessage:
     can_run = await tutor_bot(interaction).tutor.code.available()
     return {
         "embed": lesson_embed(interaction, lesson, showing),

@@ -9,7 +9,7 @@ from bot.curriculum.models import Difficulty, Question
 from bot.discord.ui.actions import action, button, view_of
 from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.embeds import LETTERS, question_embed
-from bot.discord.ui.replies import UserFacingError
+from bot.discord.ui.replies import EmbedMessage, UserFacingError
 
 ANY = "any"
 
@@ -56,7 +56,9 @@ def feedback_embed(outcome: QuizOutcome) -> discord.Embed:
     return embed
 
 
-async def question_message(interaction: discord.Interaction, lesson: str, difficulty: str) -> dict:
+async def question_message(
+    interaction: discord.Interaction, lesson: str, difficulty: str
+) -> EmbedMessage:
     core = tutor_bot(interaction).tutor.quiz
     level = None if difficulty == ANY else Difficulty(difficulty)
     question = await core.next_question(

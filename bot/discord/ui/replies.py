@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypedDict
 
 import discord
 
@@ -13,6 +13,13 @@ log = logging.getLogger("bot.discord")
 
 SHUTTING_DOWN = "The tutor is restarting; try again in a few seconds."
 SORRY = "Sorry, something went wrong on my side. It has been logged; please try again."
+
+
+class EmbedMessage(TypedDict):
+    """The keyword arguments of a message (sent or edited) made of an embed and its buttons."""
+
+    embed: discord.Embed
+    view: discord.ui.View
 
 
 class UserFacingError(Exception):
