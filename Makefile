@@ -55,10 +55,11 @@ run: $(VENV)/.installed system-deps
 test: $(VENV)/.installed-dev test-tools
 	$(PY) -m ruff check bot tests bench
 	$(PY) -m ruff format --check bot tests bench
+	$(PY) -m mypy
 	$(PY) -m bot content check
 	$(PY) -m pytest
 
-# Not part of `make test` yet: it joins once the code type-checks cleanly.
+# `make test` runs it too.
 typecheck: $(VENV)/.installed-dev
 	$(PY) -m mypy
 

@@ -165,7 +165,9 @@ class ForgetMeView(discord.ui.View):
                 pass
 
     @discord.ui.button(label="Yes, delete my data", style=discord.ButtonStyle.danger)
-    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def confirm(
+        self, interaction: discord.Interaction, _: discord.ui.Button[ForgetMeView]
+    ) -> None:
         await tutor_bot(interaction).tutor.guilds.forget(learner_of(interaction))
         self.stop()
         await interaction.response.edit_message(
@@ -173,7 +175,9 @@ class ForgetMeView(discord.ui.View):
         )
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def cancel(
+        self, interaction: discord.Interaction, _: discord.ui.Button[ForgetMeView]
+    ) -> None:
         self.stop()
         await interaction.response.edit_message(content="Nothing was deleted.", view=None)
 
