@@ -15,6 +15,7 @@ import concurrent.futures
 import logging
 import os
 import shutil
+import signal
 import sys
 import threading
 from collections.abc import Coroutine
@@ -46,7 +47,13 @@ class LoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="loop", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="loop", daemon=True)
+
+    def _run(self) -> None:
+        # The kernel may deliver SIGINT to any thread that does not block it; blocked here
+        # (and so in every thread started from here), it interrupts the keyboard's read.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        self.loop.run_forever()
 
     def __enter__(self) -> LoopThread:
         self._thread.start()
@@ -128,6 +135,9 @@ async def _begin(console: Console) -> None:
 
 def run_console(settings: Settings, user: str) -> int:
     """Open the core, talk to the terminal, close everything; 0, or 1 if it cannot start."""
+    # Ctrl-C must reach the prompt even when started from a shell that ignores SIGINT in
+    # background jobs (Python then installs no handler of its own).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     keyboard = Keyboard(interactive)
     width = shutil.get_terminal_size().columns if interactive else None

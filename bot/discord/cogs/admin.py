@@ -6,14 +6,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.guilds import InvalidSetting
+from bot.core.guilds import GuildSettings, InvalidSetting
 from bot.curriculum import ContentError
 from bot.discord.ui.autocomplete import timezone_autocomplete
 from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.daily import WEEKDAY_CHOICES, schedule_text
 from bot.discord.ui.embeds import COLOUR, clip
 from bot.discord.ui.replies import UserFacingError
-from bot.storage.guild_settings import GuildSettings
 
 
 def settings_embed(settings: GuildSettings, lessons: int) -> discord.Embed:
