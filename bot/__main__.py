@@ -16,6 +16,9 @@ def _content_check(args: argparse.Namespace) -> int:
     from bot.curriculum.models import QuestionKind
 
     folder = Path(args.folder) if args.folder else load_settings().content_dir
+    if not folder.is_dir():
+        print(f"no course folder at {folder.resolve()}", file=sys.stderr)
+        return 1
     try:
         course = load_course(folder)
     except ContentError as exc:
@@ -64,12 +67,14 @@ def _delegate(module_name: str) -> Callable[[list[str]], int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes (docs/ARCHITECTURE.md): 0 ok, 1 failure, 2 usage or configuration error;
+    a configuration error in any command is one line here, never a traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    # Delegated commands parse their own options (argparse.REMAINDER drops leading flags).
-    if argv and argv[0] in {name for name, _, _ in DELEGATED}:
-        return _delegate(dict((n, m) for n, m, _ in DELEGATED)[argv[0]])(argv[1:])
-    args = build_parser().parse_args(argv)
     try:
+        # Delegated commands parse their own options (argparse.REMAINDER drops leading flags).
+        if argv and argv[0] in {name for name, _, _ in DELEGATED}:
+            return _delegate(dict((n, m) for n, m, _ in DELEGATED)[argv[0]])(argv[1:])
+        args = build_parser().parse_args(argv)
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except ConfigError as exc:

@@ -51,8 +51,10 @@ def load_settings(
     if path.exists():
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{path}: cannot read config: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(_yaml_problem(path, exc)) from exc
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping of settings")
         raw.update(loaded)
@@ -80,3 +82,11 @@ def _convert(type_name: Any, name: str, value: Any) -> Any:
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name!r} must be an integer, got {value!r}") from exc
     return str(value)
+
+
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> str:
+    """One line: where and what, as YAML's own message spreads over several."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    problem = getattr(exc, "problem", None) or "not valid YAML"
+    return f"{where}: cannot read config: {problem}"

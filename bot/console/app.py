@@ -22,7 +22,7 @@ from collections.abc import Coroutine
 from contextlib import AsyncExitStack
 from typing import Any, TypeVar
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import Settings, load_settings
 
 # Importing the feature modules registers their commands.
 from bot.console import admin, classquiz, daily, flashcards, general, lessons, progress, quiz, run
@@ -165,9 +165,4 @@ def main(argv: list[str]) -> int:
     # Only errors: the conversation is the user's (a worker that is down shows as no
     # "Run it" button and a one-line answer to /run, not as a log line).
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    return run_console(settings, args.user)
+    return run_console(load_settings(), args.user)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import Settings, load_settings
 from bot.console.app import run_console
 from bot.discord.serve import run_bot
 from bot.sandbox.client import SandboxClient, SandboxError
@@ -82,11 +82,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot up")
     parser.add_argument("--user", default=os.environ.get("USER") or "teacher")
     args = parser.parse_args(argv)
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
+    settings = load_settings()
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
 import os
@@ -104,7 +105,18 @@ async def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await worker.start(args.host, args.port)
+        try:
+            await worker.start(args.host, args.port)
+        except OSError as exc:
+            in_use = exc.errno == errno.EADDRINUSE
+            reason = "address already in use" if in_use else exc.strerror or str(exc)
+            hint = ": another worker may be running (`make run` starts one); stop it or set "
+            print(
+                f"sandbox: cannot listen on {args.host}:{args.port}: {reason}"
+                + (hint + "TUTOR_SANDBOX_PORT" if in_use else ""),
+                file=sys.stderr,
+            )
+            return 1
         log.info("sandbox worker on %s (isolation: %s)", worker.url, pool.isolation.name)
         await stop.wait()
     finally:
