@@ -9,6 +9,7 @@ the core.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,21 @@ def test_the_check_catches_each_kind_of_forbidden_import(module: str, source: st
 def test_every_layer_it_names_exists() -> None:
     for layer in RULES:
         assert (BOT / layer.split(".", 1)[1]).is_dir(), layer
+
+
+def tree_block() -> str:
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    return text.split("```\n", 2)[1]
+
+
+def test_the_design_lists_every_module_and_only_modules_that_exist() -> None:
+    tree = tree_block()
+    modules = {p for p in BOT.rglob("*.py") if p.name != "__init__.py"}
+    missing = [
+        str(p.relative_to(ROOT))
+        for p in sorted(modules)
+        if p.name not in tree or (f"{p.parent.name}/" not in tree and p.parent != BOT)
+    ]
+    assert missing == []
+    named = set(re.findall(r"\b([a-z_]+\.py)\b", tree))
+    assert named - {p.name for p in modules} == set()

@@ -13,6 +13,7 @@ from bot.core.context import Learner
 from bot.discord.ui.context import DM_GUILD, tutor_bot
 from bot.discord.ui.embeds import COLOUR, leaderboard_embed
 from bot.render.chart import render
+from bot.render.words import plural
 
 PERIOD_CHOICES = [
     app_commands.Choice(name="This week", value="week"),
@@ -40,7 +41,7 @@ class ProgressCog(commands.Cog):
         embed.add_field(name="Points", value=f"{report.points}{rank}")
         embed.add_field(
             name="Streak",
-            value=f"🔥 {report.streak_current} days (best {report.streak_best})",
+            value=f"🔥 {plural(report.streak_current, 'day')} (best {report.streak_best})",
         )
         embed.add_field(name="Streak freezes", value=f"🧊 {report.freezes}")
         embed.add_field(name="Quiz", value=f"{report.correct}/{report.answered} right")

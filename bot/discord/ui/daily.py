@@ -22,6 +22,7 @@ from bot.discord.ui.actions import ActionButton, action, button, view_of
 from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.embeds import COLOUR, clip, leaderboard_embed
 from bot.discord.ui.replies import UserFacingError
+from bot.render.words import plural
 
 WEEKDAY_CHOICES = [app_commands.Choice(name=day.title(), value=day) for day in (*WEEKDAYS, NEVER)]
 CHANNEL_PROBLEMS = {
@@ -35,16 +36,12 @@ def review_button(guild_id: int, label: str = "Review now") -> ActionButton:
     return button(label, "cards-start", "", guild_id, style=discord.ButtonStyle.primary)
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def channel_message(post: ChannelPrompt) -> dict[str, Any]:
     embed = discord.Embed(title=f"Card of the day · {post.day:%A %Y-%m-%d}", colour=COLOUR)
     if post.card is not None:
         embed.description = clip(post.card.front, limits.EMBED_DESCRIPTION)
         embed.set_footer(text=f"{post.card.lesson} · answer it in your head, then review")
-    streaks = "\n".join(f"🔥 <@{user}>: {_plural(days, 'day')}" for user, days in post.streaks)
+    streaks = "\n".join(f"🔥 <@{user}>: {plural(days, 'day')}" for user, days in post.streaks)
     embed.add_field(name="On a streak", value=streaks or "Nobody yet: review today to start one!")
     return {"embed": embed, "view": view_of([review_button(post.guild_id, "Start my review")])}
 
@@ -56,7 +53,7 @@ def leaderboard_message(post: WeeklyLeaderboard) -> dict[str, Any]:
 
 
 def dm_message(prompt: DmPrompt, server: str) -> dict[str, Any]:
-    waiting = _plural(prompt.due, "card") + " due"
+    waiting = plural(prompt.due, "card") + " due"
     if prompt.new:
         waiting += f" and {prompt.new} new"
     embed = discord.Embed(

@@ -7,6 +7,7 @@ import discord
 from bot.core.scoring import Leaderboard
 from bot.curriculum import display_limits as limits
 from bot.curriculum.models import Example, Lesson, Level, Question
+from bot.render.words import plural
 
 COLOUR = discord.Colour.from_rgb(48, 105, 152)  # Python blue
 LETTERS = "ABCDE"
@@ -87,5 +88,5 @@ def leaderboard_embed(board: Leaderboard, caller_id: int) -> discord.Embed:
     if board.me is None:
         embed.set_footer(text="You are not on the board yet: /quiz or /flashcards review")
     else:
-        embed.set_footer(text=f"You: #{board.me.rank} with {board.me.points} points")
+        embed.set_footer(text=f"You: #{board.me.rank} with {plural(board.me.points, 'point')}")
     return embed

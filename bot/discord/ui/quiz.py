@@ -10,6 +10,7 @@ from bot.discord.ui.actions import action, button, view_of
 from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.embeds import LETTERS, question_embed
 from bot.discord.ui.replies import EmbedMessage, UserFacingError
+from bot.render.words import points_earned
 
 ANY = "any"
 
@@ -47,7 +48,7 @@ def feedback_embed(outcome: QuizOutcome) -> discord.Embed:
     embed = question_embed(outcome.question, "Quiz")
     letter = LETTERS[outcome.question.answer_index]
     if outcome.correct:
-        verdict = f"✅ Correct! +{outcome.award.total} points"
+        verdict = f"✅ Correct! {points_earned(outcome.award)}"
         embed.colour = discord.Colour.green()
     else:
         verdict = f"❌ Not quite: the answer is **{letter}**"
