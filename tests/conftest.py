@@ -29,19 +29,8 @@ def clock():
 @pytest.fixture
 async def tutor(tmp_path: Path, clock):
     """A learning core over a fresh database and a small two-lesson course."""
-    import random
+    from tests.factories import open_tutor
 
-    from fsrs import Scheduler
-
-    from bot.core.tutor import Tutor
-    from tests.factories import make_course
-
-    core = await Tutor.open(
-        tmp_path / "tutor.sqlite3",
-        make_course(),
-        clock,
-        rng=random.Random(1),
-        scheduler=Scheduler(enable_fuzzing=False),
-    )
+    core = await open_tutor(tmp_path, clock)
     yield core
     await core.close()

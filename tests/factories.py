@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from fsrs import Scheduler
+
+from bot.core.tutor import Tutor
 from bot.curriculum.models import (
     Course,
     Difficulty,
@@ -116,3 +121,16 @@ class CannedSandbox:
         self.runs.append((code, stdin))
         assert self.respond is not None
         return self.respond(code, stdin)
+
+
+async def open_tutor(folder: Path, clock: FakeClock, sandbox: CannedSandbox | None = None) -> Tutor:
+    """The core over a fresh database in ``folder`` and a small two-lesson course, with
+    seeded choices and unfuzzed scheduling, so tests can name exact outcomes."""
+    return await Tutor.open(
+        folder / "tutor.sqlite3",
+        make_course(),
+        clock,
+        rng=random.Random(1),
+        scheduler=Scheduler(enable_fuzzing=False),
+        sandbox=sandbox,
+    )

@@ -7,14 +7,12 @@ the database. Time moves only when a test says so (a fake clock and a manual tim
 from __future__ import annotations
 
 import io
-import random
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from fsrs import Scheduler
 
 from bot.console.app import console_guild
 from bot.console.commands import UsageError, parse
@@ -26,7 +24,7 @@ from bot.core.tutor import Tutor
 from bot.discord.client import discord_guilds
 from bot.sandbox.client import SandboxUnavailable
 from bot.storage import learners
-from tests.factories import CannedSandbox, ManualTimer, make_course
+from tests.factories import CannedSandbox, ManualTimer, open_tutor
 
 Step = str | Callable[[], Awaitable[object]]
 
@@ -58,14 +56,7 @@ def sandbox() -> CannedSandbox:
 
 @pytest.fixture
 async def tutor_with_sandbox(tmp_path: Path, clock, sandbox):
-    core = await Tutor.open(
-        tmp_path / "tutor.sqlite3",
-        make_course(),
-        clock,
-        rng=random.Random(1),
-        scheduler=Scheduler(enable_fuzzing=False),
-        sandbox=sandbox,  # type: ignore[arg-type]
-    )
+    core = await open_tutor(tmp_path, clock, sandbox)
     yield core
     await core.close()
 

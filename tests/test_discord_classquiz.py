@@ -11,28 +11,10 @@ from bot.discord.client import TutorBot
 from bot.discord.ui.classquiz import answer_view
 from tests.conftest import CONTENT
 from tests.discord_helpers import connected_bot, custom_id_of
+from tests.factories import ManualTimer
 from tests.fake_discord import FakeDiscord, FakeGuild, FakeUser, point_discord_py_at
 
 STUDENTS = 50
-
-
-class ManualTimer:
-    """The class quiz's sleep: time passes only when the test says so."""
-
-    def __init__(self, clock) -> None:
-        self.clock = clock
-        self.requests: asyncio.Queue[tuple[float, asyncio.Future[None]]] = asyncio.Queue()
-
-    async def sleep(self, seconds: float) -> None:
-        done = asyncio.get_running_loop().create_future()
-        await self.requests.put((seconds, done))
-        await done
-
-    async def advance(self) -> float:
-        seconds, done = await self.requests.get()
-        self.clock.advance(seconds=seconds)
-        done.set_result(None)
-        return seconds
 
 
 @pytest.fixture

@@ -9,19 +9,14 @@ from bot.console.commands import UsageError, command
 from bot.console.session import Console
 from bot.core.context import CONSOLE_GUILD
 from bot.core.daily import ChannelPrompt, DmPrompt, Scheduled, WeeklyLeaderboard
-from bot.core.daily_rules import WEEKDAYS
+from bot.render.schedules import schedule_text as render_schedule
 from bot.render.words import plural
 
 CONSOLE_CHANNEL = 0
 
 
 def schedule_text(what: str, scheduled: Scheduled) -> str:
-    text = f"{what} at {scheduled.at:%H:%M} ({scheduled.timezone})."
-    if scheduled.leaderboard_weekday is not None:
-        text += f" The week's leaderboard on {WEEKDAYS[scheduled.leaderboard_weekday].title()}s."
-    if scheduled.next_at is not None:
-        text += f" Next: {scheduled.next_at:%Y-%m-%d %H:%M} UTC."
-    return text
+    return render_schedule(what, scheduled, lambda moment: f"{moment:%Y-%m-%d %H:%M} UTC")
 
 
 @command(

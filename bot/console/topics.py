@@ -5,16 +5,15 @@ from __future__ import annotations
 from bot.console.commands import UsageError
 from bot.console.session import Console
 from bot.curriculum.models import Lesson
-from bot.curriculum.search import find_lesson, suggest_lessons
+from bot.curriculum.search import UnknownLesson, resolve_lesson
 
 
 def lesson_named(console: Console, topic: str) -> Lesson:
     if not topic:
         raise UsageError("Which lesson? /lesson topic:<number or id> (see /lessons)")
-    course = console.tutor.course
-    lesson = find_lesson(course, topic)
-    if lesson is None:
-        ideas = suggest_lessons(course, topic)
+    try:
+        return resolve_lesson(console.tutor.course, topic)
+    except UnknownLesson as exc:
+        ideas = exc.suggestions
         hint = f" Did you mean {', '.join(i.id for i in ideas)}?" if ideas else ""
-        raise UsageError(f"No lesson {topic!r}.{hint} (see /lessons)")
-    return lesson
+        raise UsageError(f"No lesson {topic!r}.{hint} (see /lessons)") from None

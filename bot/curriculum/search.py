@@ -27,6 +27,23 @@ def find_lesson(course: Course, query: str) -> Lesson | None:
     return prefixed[0] if len(prefixed) == 1 else None
 
 
+class UnknownLesson(LookupError):
+    """No lesson matches what was typed; ``suggestions`` are lessons that look like it."""
+
+    def __init__(self, typed: str, suggestions: list[Lesson]) -> None:
+        super().__init__(typed)
+        self.typed = typed
+        self.suggestions = suggestions
+
+
+def resolve_lesson(course: Course, query: str) -> Lesson:
+    """The lesson ``query`` means, or ``UnknownLesson`` with "did you mean" suggestions."""
+    lesson = find_lesson(course, query)
+    if lesson is None:
+        raise UnknownLesson(query, suggest_lessons(course, query))
+    return lesson
+
+
 def suggest_lessons(course: Course, query: str, limit: int = 3) -> list[Lesson]:
     """Lessons whose id or title looks like ``query`` (for "did you mean ...?")."""
     names = {}

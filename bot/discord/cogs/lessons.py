@@ -6,8 +6,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.curriculum import search
 from bot.curriculum.models import Lesson, Level
-from bot.curriculum.search import find_lesson, suggest_lessons
 from bot.discord.ui import lesson as lesson_views
 from bot.discord.ui.autocomplete import lesson_autocomplete
 from bot.discord.ui.context import learner_of, tutor_bot
@@ -21,13 +21,12 @@ LEVEL_CHOICES = [
 
 def resolve_lesson(interaction: discord.Interaction, topic: str) -> Lesson:
     """The lesson a user typed, or a friendly error with "did you mean" suggestions."""
-    course = tutor_bot(interaction).tutor.course
-    lesson = find_lesson(course, topic)
-    if lesson is None:
-        ideas = suggest_lessons(course, topic)
+    try:
+        return search.resolve_lesson(tutor_bot(interaction).tutor.course, topic)
+    except search.UnknownLesson as exc:
+        ideas = exc.suggestions
         hint = f" Did you mean {', '.join(f'`{i.id}`' for i in ideas)}?" if ideas else ""
-        raise UserFacingError(f"I don't know a lesson called “{clip(topic, 80)}”.{hint}")
-    return lesson
+        raise UserFacingError(f"I don't know a lesson called “{clip(topic, 80)}”.{hint}") from None
 
 
 class Lessons(commands.Cog):

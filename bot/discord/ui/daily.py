@@ -22,6 +22,7 @@ from bot.discord.ui.actions import ActionButton, action, button, view_of
 from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.embeds import COLOUR, clip, leaderboard_embed
 from bot.discord.ui.replies import UserFacingError
+from bot.render.schedules import schedule_text as render_schedule
 from bot.render.words import plural
 
 WEEKDAY_CHOICES = [app_commands.Choice(name=day.title(), value=day) for day in (*WEEKDAYS, NEVER)]
@@ -69,13 +70,8 @@ def dm_message(prompt: DmPrompt, server: str) -> dict[str, Any]:
 
 
 def schedule_text(what: str, scheduled: Scheduled) -> str:
-    """The confirmation of a saved schedule, with the next prompt in the reader's time."""
-    text = f"{what} at **{scheduled.at:%H:%M}** ({scheduled.timezone})."
-    if scheduled.leaderboard_weekday is not None:
-        text += f" The week's leaderboard on {WEEKDAYS[scheduled.leaderboard_weekday].title()}s."
-    if scheduled.next_at is not None:
-        text += f" Next: {format_dt(scheduled.next_at, 'F')}."
-    return text
+    """The confirmation of a saved schedule, the next prompt in the reader's own time."""
+    return render_schedule(what, scheduled, lambda moment: format_dt(moment, "F"))
 
 
 def notice_text(notices: Notices) -> str:
