@@ -140,3 +140,33 @@ async def test_online_backup_is_a_consistent_copy(tmp_path: Path) -> None:
         assert (await copy.fetchone("SELECT count(*) FROM learners"))[0] == 1
     finally:
         await copy.close()
+
+
+async def test_the_due_queries_consider_only_the_live_card_ids(tmp_path: Path) -> None:
+    from bot.storage import cards
+    from bot.storage.cards import CardStateRow
+
+    db = await Database.open(tmp_path / "t.sqlite3")
+    try:
+        async with db.transaction() as conn:
+            await learners.ensure(conn, 1, 1, "a", 0.0)
+            for card_id, due in (("a", 10.0), ("b", 20.0), ("c", 30.0), ("it's", 5.0)):
+                row = CardStateRow(card_id, "l", "{}", due)
+                await cards.put_state(conn, 1, 1, row, "2026-03-02")
+        async with db.transaction() as conn:
+            first = await cards.first_due(conn, 1, 1, 100.0, ["b", "c", "it's"])
+            assert first is not None and first.card_id == "it's"
+            first = await cards.first_due(conn, 1, 1, 100.0, ["c", "b", "gone"])
+            assert first is not None and first.card_id == "b"
+            assert await cards.first_due(conn, 1, 1, 15.0, ["b", "c"]) is None
+            assert await cards.first_due(conn, 1, 1, 100.0, []) is None
+            assert await cards.count_due(conn, 1, 1, 25.0, {"a", "b", "c"}) == 2
+            assert await cards.count_due(conn, 1, 1, 100.0, []) == 0
+            # A course far bigger than SQLite's limit on bound variables is still one value.
+            many = [f"x{i}" for i in range(40_000)] + ["c"]
+            assert await cards.count_due(conn, 1, 1, 100.0, many) == 1
+            assert await cards.count_due(conn, 2, 1, 100.0, ["a", "b", "c"]) == 0
+        # Nothing was deleted: the states outside the ids are all still there.
+        assert (await db.fetchone("SELECT count(*) FROM card_states"))[0] == 4
+    finally:
+        await db.close()

@@ -2,6 +2,10 @@
 
 Order of work: due reviews first (most overdue first), then new cards in course order,
 at most the guild's ``new_cards_per_day`` new cards per local day.
+
+A card that is not in the live course is retired: hidden from the queue and from the due
+and seen counts, its state and review log kept untouched, so when a reload brings it
+back it is due again with its whole history.
 """
 
 from __future__ import annotations
@@ -85,18 +89,17 @@ class Flashcards:
         return deck if lesson_id is None else tuple(c for c in deck if c.lesson == lesson_id)
 
     async def next_card(self, who: Learner, lesson_id: str | None = None) -> DueCard | None:
-        """The next card to study, or None when nothing is due and the new-card cap is hit."""
+        """The next card to study, or None when nothing is due and the new-card cap is hit.
+
+        Only the live course's cards count: a card that left the course keeps its state
+        and history untouched (retired) and is due again, as it was, when it comes back.
+        """
         deck = {card.id: card for card in self._deck(lesson_id)}
-        lessons = (
-            (lesson_id,) if lesson_id else tuple(lesson.id for lesson in self._ctx.course.lessons)
-        )
         async with self._ctx.activity(who) as act:
             now = act.now.timestamp()
-            while due := await cards.first_due(act.conn, who.guild_id, who.user_id, now, lessons):
-                if due.card_id in deck:
-                    return DueCard(deck[due.card_id], is_new=False)
-                # The card left the course: forget its state so it stops blocking the queue.
-                await cards.delete_state(act.conn, who.guild_id, who.user_id, due.card_id)
+            due = await cards.first_due(act.conn, who.guild_id, who.user_id, now, deck.keys())
+            if due is not None:
+                return DueCard(deck[due.card_id], is_new=False)
             if await self._new_left_today(act.conn, who, act.now, act.timezone) <= 0:
                 return None
             seen = await cards.states(act.conn, who.guild_id, who.user_id)
@@ -170,7 +173,9 @@ class Flashcards:
         deck_ids = {card.id for card in self._ctx.course.flashcards}
         async with self._ctx.activity(who) as act:
             seen = set(await cards.states(act.conn, who.guild_id, who.user_id)) & deck_ids
-            due = await cards.count_due(act.conn, who.guild_id, who.user_id, act.now.timestamp())
+            due = await cards.count_due(
+                act.conn, who.guild_id, who.user_id, act.now.timestamp(), deck_ids
+            )
             new_left = await self._new_left_today(act.conn, who, act.now, act.timezone)
             midnight = local_midnight(local_day(act.now, act.timezone), act.timezone)
             reviewed = await cards.reviews_since(

@@ -51,7 +51,10 @@ class Progress:
             streak = Streak(
                 row.streak_current, row.streak_best, row.streak_freezes, row.last_active_day
             )
-            due = await cards.count_due(act.conn, who.guild_id, who.user_id, act.now.timestamp())
+            live = (card.id for card in self._ctx.course.flashcards)
+            due = await cards.count_due(
+                act.conn, who.guild_id, who.user_id, act.now.timestamp(), live
+            )
             accuracy = await quiz_answers.accuracy_by_lesson(act.conn, who.guild_id, who.user_id)
             board = await leaderboard(
                 act.conn, who.guild_id, who.user_id, "all-time", act.now, act.timezone

@@ -1,11 +1,24 @@
-"""The ``card_states`` and ``review_log`` tables: one FSRS state per learner and card."""
+"""The ``card_states`` and ``review_log`` tables: one FSRS state per learner and card.
+
+Rows are never deleted because a card left the course: the queries that build the due
+queue and its counts take the live course's card ids and consider only those, so a
+retired card's state and history wait, untouched, until the card comes back. The ids
+are bound as one JSON array parameter (``card_id IN (SELECT value FROM json_each(?))``):
+one constant SQL text, nothing built from content, no limit on the number of ids.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
+
+
+def _ids(card_ids: Iterable[str]) -> str:
+    """The live card ids as the one JSON array parameter ``json_each(?)`` reads."""
+    return json.dumps(list(card_ids))
 
 
 @dataclass(frozen=True)
@@ -54,27 +67,32 @@ async def first_due(
     guild_id: int,
     user_id: int,
     now: float,
-    lesson_ids: tuple[str, ...] | None,
+    card_ids: Iterable[str],
 ) -> CardStateRow | None:
-    """The most overdue card (uses the (guild, user, due) index)."""
-    sql = (
+    """The most overdue of ``card_ids`` (the live deck); other cards' states are ignored.
+
+    Uses the (guild, user, due) index, which also holds ``card_id`` (the table is
+    WITHOUT ROWID, so its secondary indexes carry the primary key).
+    """
+    async with conn.execute(
         "SELECT card_id, lesson_id, fsrs, due FROM card_states"
         " WHERE guild_id = ? AND user_id = ? AND due <= ?"
-    )
-    params: list[object] = [guild_id, user_id, now]
-    if lesson_ids is not None:
-        sql += f" AND lesson_id IN ({','.join('?' * len(lesson_ids))})"
-        params.extend(lesson_ids)
-    async with conn.execute(sql + " ORDER BY due LIMIT 1", params) as cursor:
+        " AND card_id IN (SELECT value FROM json_each(?)) ORDER BY due LIMIT 1",
+        (guild_id, user_id, now, _ids(card_ids)),
+    ) as cursor:
         row = await cursor.fetchone()
     return CardStateRow(*row) if row else None
 
 
-async def count_due(conn: aiosqlite.Connection, guild_id: int, user_id: int, now: float) -> int:
+async def count_due(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, now: float, card_ids: Iterable[str]
+) -> int:
+    """How many of ``card_ids`` (the live deck) are due at ``now``."""
     return await _count(
         conn,
-        "SELECT count(*) FROM card_states WHERE guild_id = ? AND user_id = ? AND due <= ?",
-        (guild_id, user_id, now),
+        "SELECT count(*) FROM card_states WHERE guild_id = ? AND user_id = ? AND due <= ?"
+        " AND card_id IN (SELECT value FROM json_each(?))",
+        (guild_id, user_id, now, _ids(card_ids)),
     )
 
 
