@@ -2,39 +2,163 @@
 
 Only this module reads the environment, so the rest of the bot receives plain values and
 secrets are never logged (``Settings`` hides the token in its repr).
+
+Every setting is checked when it is loaded: each field names its environment variable and
+a parser in its metadata, and a value the parser refuses is one ``ConfigError`` line
+naming the setting, the value and what is expected. An empty environment variable, or a
+key of ``config.yaml`` left empty (``""`` or no value), counts as unset: the default.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
+import re
+import zoneinfo
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 CONFIG_ENV = "TUTOR_CONFIG"
 DEFAULT_CONFIG_FILE = "config.yaml"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+HTTP_URL = "an http:// or https:// URL with a host"
 
 
 class ConfigError(Exception):
     """The configuration file or an environment variable is invalid."""
 
 
+class _Expected(ValueError):
+    """A parser refusing a value: what is expected ("an integer"), and maybe a hint."""
+
+    def __init__(self, expected: str, hint: str = "") -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.hint = hint
+
+
+Parser = Callable[[Any], Any]
+"""A raw value (a string from the environment, any YAML value from the file) -> the
+setting's value, or ``_Expected``."""
+
+
+def _text(value: Any, expected: str = "a string") -> str:
+    if not isinstance(value, str):
+        raise _Expected(expected)
+    return value
+
+
+def _path(value: Any) -> Path:
+    return Path(_text(value, "a path (a string)"))
+
+
+def _integer(value: Any) -> int:
+    # bool is an int to Python but `sandbox_port: true` is a mistake; so is 8060.5.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]+\s*", value):
+        return int(value)
+    raise _Expected("an integer")
+
+
+def _integer_between(low: int, high: int, expected: str) -> Parser:
+    def parse(value: Any) -> int:
+        number = _integer(value)
+        if not low <= number <= high:
+            raise _Expected(expected)
+        return number
+
+    return parse
+
+
+def _url(schemes: tuple[str, ...], expected: str) -> Parser:
+    def parse(value: Any) -> str:
+        url = _text(value, expected)
+        try:
+            parts = urlsplit(url)
+            _ = parts.port  # ValueError: a port out of range or not a number
+        except ValueError:
+            raise _Expected(expected) from None
+        if parts.scheme.lower() not in schemes or not parts.hostname:
+            raise _Expected(expected)
+        if any(c.isspace() for c in url):
+            raise _Expected(expected)
+        return url
+
+    return parse
+
+
+def _timezone(value: Any) -> str:
+    expected = "an IANA timezone name like 'America/New_York' or 'UTC'"
+    name = _text(value, expected)
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        close = difflib.get_close_matches(name, zoneinfo.available_timezones(), n=1)
+        raise _Expected(expected, f"did you mean {close[0]!r}?" if close else "") from None
+    return name
+
+
+def _log_level(value: Any) -> str:
+    expected = f"one of {', '.join(LOG_LEVELS)}"
+    level = _text(value, expected).strip().upper()
+    if level not in LOG_LEVELS:
+        raise _Expected(expected)
+    return level
+
+
+def _host(value: Any) -> str:
+    host = _text(value, "a host name or IP address")
+    if not host.strip() or any(c.isspace() for c in host):
+        raise _Expected("a host name or IP address")
+    return host
+
+
+def _setting(env: str, parse: Parser) -> dict[str, Any]:
+    """A field's metadata: the environment variable overriding it and its parser."""
+    return {"env": env, "parse": parse}
+
+
 @dataclass(frozen=True)
 class Settings:
-    discord_token: str | None = field(default=None, repr=False, metadata={"env": "DISCORD_TOKEN"})
-    db_path: Path = field(default=Path("data/tutor.sqlite3"), metadata={"env": "TUTOR_DB"})
-    content_dir: Path = field(default=Path("content"), metadata={"env": "TUTOR_CONTENT"})
-    sandbox_url: str | None = field(default=None, metadata={"env": "TUTOR_SANDBOX_URL"})
-    sandbox_host: str = field(default="127.0.0.1", metadata={"env": "TUTOR_SANDBOX_HOST"})
-    sandbox_port: int = field(default=8060, metadata={"env": "TUTOR_SANDBOX_PORT"})
-    discord_api_base: str | None = field(default=None, metadata={"env": "DISCORD_API_BASE"})
-    discord_gateway_url: str | None = field(default=None, metadata={"env": "DISCORD_GATEWAY_URL"})
-    dev_guild_id: int | None = field(default=None, metadata={"env": "TUTOR_DEV_GUILD_ID"})
-    default_timezone: str = field(default="UTC", metadata={"env": "TUTOR_TIMEZONE"})
-    log_level: str = field(default="INFO", metadata={"env": "TUTOR_LOG_LEVEL"})
+    discord_token: str | None = field(
+        default=None, repr=False, metadata=_setting("DISCORD_TOKEN", _text)
+    )
+    db_path: Path = field(default=Path("data/tutor.sqlite3"), metadata=_setting("TUTOR_DB", _path))
+    content_dir: Path = field(default=Path("content"), metadata=_setting("TUTOR_CONTENT", _path))
+    sandbox_url: str | None = field(
+        default=None, metadata=_setting("TUTOR_SANDBOX_URL", _url(("http", "https"), HTTP_URL))
+    )
+    sandbox_host: str = field(default="127.0.0.1", metadata=_setting("TUTOR_SANDBOX_HOST", _host))
+    sandbox_port: int = field(
+        default=8060,
+        metadata=_setting(
+            "TUTOR_SANDBOX_PORT", _integer_between(0, 65535, "a port number from 0 to 65535")
+        ),
+    )
+    discord_api_base: str | None = field(
+        default=None, metadata=_setting("DISCORD_API_BASE", _url(("http", "https"), HTTP_URL))
+    )
+    discord_gateway_url: str | None = field(
+        default=None,
+        metadata=_setting(
+            "DISCORD_GATEWAY_URL", _url(("ws", "wss"), "a ws:// or wss:// URL with a host")
+        ),
+    )
+    dev_guild_id: int | None = field(
+        default=None,
+        metadata=_setting(
+            "TUTOR_DEV_GUILD_ID",
+            _integer_between(1, 2**64 - 1, "a Discord server id (a positive integer)"),
+        ),
+    )
+    default_timezone: str = field(default="UTC", metadata=_setting("TUTOR_TIMEZONE", _timezone))
+    log_level: str = field(default="INFO", metadata=_setting("TUTOR_LOG_LEVEL", _log_level))
 
     @property
     def effective_sandbox_url(self) -> str:
@@ -44,10 +168,11 @@ class Settings:
 def load_settings(
     environ: Mapping[str, str] | None = None, config_file: Path | None = None
 ) -> Settings:
-    """Read the config file (if present), then let environment variables override it."""
+    """Read the config file (if present), let environment variables override it, and
+    check every value (``ConfigError``: one line naming the setting and the value)."""
     environ = os.environ if environ is None else environ
     path = config_file or Path(environ.get(CONFIG_ENV, DEFAULT_CONFIG_FILE))
-    raw: dict[str, Any] = {}
+    raw: dict[Any, Any] = {}
     if path.exists():
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -59,29 +184,26 @@ def load_settings(
             raise ConfigError(f"{path}: expected a mapping of settings")
         raw.update(loaded)
     known = {f.name: f for f in fields(Settings)}
-    unknown = sorted(set(raw) - set(known))
+    unknown = sorted(str(key) for key in set(raw) - set(known))
     if unknown:
         raise ConfigError(f"{path}: unknown settings: {', '.join(unknown)}")
     for f in known.values():
-        if f.metadata["env"] in environ and environ[f.metadata["env"]] != "":
+        if environ.get(f.metadata["env"], "") != "":
             raw[f.name] = environ[f.metadata["env"]]
-    return Settings(
-        **{name: _convert(known[name].type, name, value) for name, value in raw.items()}
-    )
-
-
-def _convert(type_name: Any, name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    text = str(type_name)
-    try:
-        if "Path" in text:
-            return Path(str(value))
-        if "int" in text:
-            return int(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"setting {name!r} must be an integer, got {value!r}") from exc
-    return str(value)
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if value is None or value == "":
+            continue  # unset: the default
+        try:
+            values[name] = known[name].metadata["parse"](value)
+        except _Expected as exc:
+            # A secret is never echoed, only its type.
+            shown = repr(value) if known[name].repr else f"a value of type {type(value).__name__}"
+            hint = f" ({exc.hint})" if exc.hint else ""
+            raise ConfigError(
+                f"setting {name!r} must be {exc.expected}, got {shown}{hint}"
+            ) from None
+    return Settings(**values)
 
 
 def _yaml_problem(path: Path, exc: yaml.YAMLError) -> str:

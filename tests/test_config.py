@@ -1,14 +1,24 @@
-"""Settings: config file, environment overrides, clear errors, the shipped example."""
+"""Settings: config file, environment overrides, every value checked, the shipped example.
+
+A bad value, from the environment or from ``config.yaml``, is one ``ConfigError`` line
+naming the setting, the value and what is expected; ``python -m bot`` prints it and
+exits 2 before anything starts.
+"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from bot.config import ConfigError, Settings, load_settings
 from tests.conftest import ROOT
+
+NO_FILE = Path("/nonexistent/config.yaml")
 
 
 def test_defaults_without_a_file(tmp_path: Path) -> None:
@@ -27,13 +37,134 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert "secret" not in repr(settings)
 
 
+def test_empty_values_count_as_unset(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text('db_path:\nsandbox_url: ""\ndev_guild_id:\n')
+    assert load_settings({"TUTOR_TIMEZONE": "", "TUTOR_SANDBOX_PORT": ""}, config) == Settings()
+
+
+GOOD_ENVIRONMENT = [
+    ("TUTOR_TIMEZONE", "Europe/Paris", "default_timezone", "Europe/Paris"),
+    ("TUTOR_TIMEZONE", "America/Argentina/Buenos_Aires", "default_timezone", None),
+    ("TUTOR_TIMEZONE", "UTC", "default_timezone", "UTC"),
+    ("TUTOR_LOG_LEVEL", "debug", "log_level", "DEBUG"),
+    ("TUTOR_LOG_LEVEL", "Warning", "log_level", "WARNING"),
+    ("TUTOR_LOG_LEVEL", "CRITICAL", "log_level", "CRITICAL"),
+    ("TUTOR_SANDBOX_PORT", "0", "sandbox_port", 0),
+    ("TUTOR_SANDBOX_PORT", "65535", "sandbox_port", 65535),
+    ("TUTOR_DEV_GUILD_ID", "123456789012345678", "dev_guild_id", 123456789012345678),
+    ("TUTOR_SANDBOX_URL", "http://sandbox:8060", "sandbox_url", None),
+    ("TUTOR_SANDBOX_URL", "https://runner.example.org/", "sandbox_url", None),
+    ("TUTOR_SANDBOX_HOST", "0.0.0.0", "sandbox_host", None),
+    ("DISCORD_API_BASE", "http://127.0.0.1:8765/api/v10", "discord_api_base", None),
+    ("DISCORD_GATEWAY_URL", "ws://127.0.0.1:8765/gateway", "discord_gateway_url", None),
+    ("DISCORD_GATEWAY_URL", "wss://gateway.discord.gg", "discord_gateway_url", None),
+    ("TUTOR_DB", "/var/lib/tutor/tutor.sqlite3", "db_path", Path("/var/lib/tutor/tutor.sqlite3")),
+]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "name", "expected"), GOOD_ENVIRONMENT, ids=lambda v: str(v)
+)
+def test_good_values_are_accepted(variable: str, value: str, name: str, expected: Any) -> None:
+    settings = load_settings({variable: value}, NO_FILE)
+    assert getattr(settings, name) == (value if expected is None else expected)
+
+
+BAD_ENVIRONMENT = [
+    # (variable, value, setting, what the message says is expected)
+    ("TUTOR_TIMEZONE", "Europe/Pari", "default_timezone", "IANA timezone name"),
+    ("TUTOR_TIMEZONE", "Mars/Olympus_Mons", "default_timezone", "IANA timezone name"),
+    ("TUTOR_TIMEZONE", "../etc/passwd", "default_timezone", "IANA timezone name"),
+    ("TUTOR_TIMEZONE", "Europe", "default_timezone", "IANA timezone name"),
+    ("TUTOR_LOG_LEVEL", "LOUD", "log_level", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("TUTOR_LOG_LEVEL", "10", "log_level", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("TUTOR_SANDBOX_PORT", "abc", "sandbox_port", "an integer"),
+    ("TUTOR_SANDBOX_PORT", "80.5", "sandbox_port", "an integer"),
+    ("TUTOR_SANDBOX_PORT", "65536", "sandbox_port", "a port number from 0 to 65535"),
+    ("TUTOR_SANDBOX_PORT", "-1", "sandbox_port", "a port number from 0 to 65535"),
+    ("TUTOR_DEV_GUILD_ID", "abc", "dev_guild_id", "an integer"),
+    ("TUTOR_DEV_GUILD_ID", "0", "dev_guild_id", "a positive integer"),
+    ("TUTOR_DEV_GUILD_ID", "-5", "dev_guild_id", "a positive integer"),
+    ("TUTOR_SANDBOX_URL", "localhost:8060", "sandbox_url", "http:// or https:// URL"),
+    ("TUTOR_SANDBOX_URL", "ftp://sandbox", "sandbox_url", "http:// or https:// URL"),
+    ("TUTOR_SANDBOX_URL", "http://", "sandbox_url", "with a host"),
+    ("TUTOR_SANDBOX_URL", "http://sandbox:99999", "sandbox_url", "http:// or https:// URL"),
+    ("TUTOR_SANDBOX_URL", "http://sandbox:port", "sandbox_url", "http:// or https:// URL"),
+    ("TUTOR_SANDBOX_HOST", "local host", "sandbox_host", "a host name or IP address"),
+    ("DISCORD_API_BASE", "127.0.0.1:8765/api", "discord_api_base", "http:// or https:// URL"),
+    ("DISCORD_API_BASE", "ws://127.0.0.1:8765", "discord_api_base", "http:// or https:// URL"),
+    ("DISCORD_GATEWAY_URL", "http://127.0.0.1:8765", "discord_gateway_url", "ws:// or wss://"),
+]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "name", "expected"), BAD_ENVIRONMENT, ids=lambda v: str(v)
+)
+def test_a_bad_environment_value_is_one_line_naming_setting_and_value(
+    variable: str, value: str, name: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({variable: value}, NO_FILE)
+    message = str(error.value)
+    assert message.startswith(f"setting {name!r} must be ")
+    assert expected in message and f"got {value!r}" in message
+    assert "\n" not in message
+
+
+BAD_FILE = [
+    # (config.yaml line, setting, the value as shown, what is expected)
+    ("sandbox_port: [1]", "sandbox_port", "[1]", "an integer"),
+    ("sandbox_port: true", "sandbox_port", "True", "an integer"),
+    ("sandbox_port: 8060.5", "sandbox_port", "8060.5", "an integer"),
+    ("sandbox_port: 100000", "sandbox_port", "100000", "a port number from 0 to 65535"),
+    ("dev_guild_id: -1", "dev_guild_id", "-1", "a positive integer"),
+    ("db_path: 5", "db_path", "5", "a path (a string)"),
+    ("content_dir: [a, b]", "content_dir", "['a', 'b']", "a path (a string)"),
+    ("sandbox_host: {a: 1}", "sandbox_host", "{'a': 1}", "a host name or IP address"),
+    ("sandbox_url: 8060", "sandbox_url", "8060", "http:// or https:// URL"),
+    ("default_timezone: 2", "default_timezone", "2", "IANA timezone name"),
+    ("log_level: 20", "log_level", "20", "one of DEBUG"),
+    ("discord_gateway_url: ws:/x", "discord_gateway_url", "'ws:/x'", "ws:// or wss://"),
+]
+
+
+@pytest.mark.parametrize(("line", "name", "shown", "expected"), BAD_FILE, ids=lambda v: str(v))
+def test_a_bad_file_value_is_one_line_naming_key_and_value(
+    tmp_path: Path, line: str, name: str, shown: str, expected: str
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(line + "\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings({}, config)
+    message = str(error.value)
+    assert message.startswith(f"setting {name!r} must be ")
+    assert expected in message and message.endswith(f"got {shown}")
+
+
+def test_a_mistyped_timezone_gets_a_suggestion() -> None:
+    with pytest.raises(ConfigError, match=r"got 'Europe/Pari' \(did you mean 'Europe/Paris'\?\)$"):
+        load_settings({"TUTOR_TIMEZONE": "Europe/Pari"}, NO_FILE)
+
+
+def test_a_bad_token_is_named_but_never_shown(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("discord_token: 123456789\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings({}, config)
+    assert str(error.value) == "setting 'discord_token' must be a string, got a value of type int"
+
+
 def test_bad_config_gives_a_clear_error(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("colour: red\n")
     with pytest.raises(ConfigError, match="unknown settings: colour"):
         load_settings({}, config)
-    config.write_text("sandbox_port: [1]\n")
-    with pytest.raises(ConfigError, match="must be an integer"):
+    config.write_text("1: one\ncolour: red\n")
+    with pytest.raises(ConfigError, match="unknown settings: 1, colour"):
+        load_settings({}, config)
+    config.write_text("- a list\n")
+    with pytest.raises(ConfigError, match="expected a mapping of settings"):
         load_settings({}, config)
     config.write_text("a: [unclosed\n")
     with pytest.raises(ConfigError, match="cannot read config"):
@@ -44,3 +175,24 @@ def test_the_example_config_names_only_real_settings() -> None:
     example = yaml.safe_load((ROOT / "config.example.yaml").read_text())
     assert load_settings({}, ROOT / "config.example.yaml") is not None
     assert set(example) <= set(Settings.__dataclass_fields__)
+
+
+def test_the_command_line_refuses_a_bad_timezone_in_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "TUTOR_DB": str(tmp_path / "t.sqlite3"),
+            "TUTOR_TIMEZONE": "Europe/Pari",
+        },
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("configuration error: setting 'default_timezone' must be ")
+    assert "got 'Europe/Pari'" in done.stderr
