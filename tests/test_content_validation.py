@@ -5,12 +5,21 @@ Each test breaks a known-good course in one way and asserts the exact line repor
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from bot.__main__ import main
 from bot.curriculum import ContentError, load_course
+from bot.curriculum.loader import (
+    MAX_COURSE_BYTES,
+    MAX_FILE_BYTES,
+    MAX_LESSON_FILES,
+    YAML_BOUNDS,
+)
 
 COURSE = """\
 title: Test course
@@ -213,3 +222,145 @@ def test_a_question_too_big_for_one_embed_in_total(tmp_path: Path) -> None:
     root = write_course(tmp_path, broken)
     (problem,) = problems_of(root)
     assert problem.startswith(f"{root}/lessons/alpha.yaml:24: question totals 7")
+
+
+# Content limits: whatever a file holds, loading it stays cheap (content/README.md).
+
+# "Billion laughs": each line refers nine times to the one before; building plain values
+# from it would make 9**9 strings (gigabytes, a minute of CPU) out of a few hundred bytes.
+ALIAS_BOMB = """\
+id: alpha
+title: Alpha
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+# Loads a course in a child process whose address space is capped, so that a loader
+# without the check fails with MemoryError instead of taking gigabytes from the suite.
+CAPPED_LOAD = textwrap.dedent(
+    """\
+    import resource, sys
+    from pathlib import Path
+
+    cap = 512 << 20
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard if hard != resource.RLIM_INFINITY else cap))
+    from bot.curriculum import ContentError, load_course
+
+    try:
+        load_course(Path(sys.argv[1]))
+    except ContentError as exc:
+        print(*exc.problems, sep="\\n")
+    """
+)
+
+
+def test_an_alias_bomb_is_refused_before_anything_is_expanded(tmp_path: Path) -> None:
+    root = write_course(tmp_path, ALIAS_BOMB)
+    assert len(ALIAS_BOMB.encode()) < 400
+    done = subprocess.run(
+        [sys.executable, "-c", CAPPED_LOAD, str(root)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"{root}/lessons/alpha.yaml:3: YAML anchors and aliases are not allowed\n"
+
+
+def test_a_single_harmless_alias_is_refused_too(tmp_path: Path) -> None:
+    aliased = LESSON.replace("  medium: Longer.", "  medium: &same Longer.").replace(
+        "  detailed: Longest.", "  detailed: *same"
+    )
+    root = write_course(tmp_path, aliased)
+    # The first of them is reported; the file is not read further.
+    assert problems_of(root) == [
+        f"{root}/lessons/alpha.yaml:5: YAML anchors and aliases are not allowed"
+    ]
+
+
+def test_an_alias_alone_is_refused_at_its_line(tmp_path: Path) -> None:
+    root = write_course(tmp_path, course=COURSE.replace("  - alpha", "  - *alpha"))
+    assert problems_of(root) == [f"{root}/course.yaml:3: YAML anchors and aliases are not allowed"]
+
+
+def test_ampersands_and_asterisks_inside_text_are_just_text(tmp_path: Path) -> None:
+    texty = LESSON.replace("memory_aid: Remember it.", "memory_aid: '*args & **kwargs &x *y'")
+    course = load_course(write_course(tmp_path, texty))
+    assert course.lessons[0].memory_aid == "*args & **kwargs &x *y"
+
+
+def test_a_file_over_one_mib_is_refused_without_parsing_it(tmp_path: Path) -> None:
+    # Broken YAML and an alias: parsing it would report those instead.
+    huge = "title: [unclosed *x\n" + "#" * MAX_FILE_BYTES
+    root = write_course(tmp_path, huge)
+    size = len(huge)
+    assert problems_of(root) == [
+        f"{root}/lessons/alpha.yaml:1: file is {size:,} bytes; the limit is 1 MiB"
+    ]
+
+
+def test_a_file_of_exactly_one_mib_is_allowed(tmp_path: Path) -> None:
+    padding = "#" * (MAX_FILE_BYTES - len(LESSON) - 1) + "\n"
+    root = write_course(tmp_path, LESSON + padding)
+    assert (root / "lessons" / "alpha.yaml").stat().st_size == MAX_FILE_BYTES
+    assert [lesson.id for lesson in load_course(root).lessons] == ["alpha"]
+
+
+def test_a_course_over_the_total_size_is_refused_before_any_file_is_read(
+    tmp_path: Path,
+) -> None:
+    root = write_course(tmp_path)
+    extra = MAX_COURSE_BYTES // MAX_FILE_BYTES
+    for i in range(extra):
+        # Sparse files: full size on paper, no disk used; never read.
+        with (root / "lessons" / f"padding{i}.yaml").open("wb") as file:
+            file.truncate(MAX_FILE_BYTES)
+    total = len(COURSE) + len(LESSON) + extra * MAX_FILE_BYTES
+    assert total > MAX_COURSE_BYTES == 16 << 20
+    assert problems_of(root) == [
+        f"{root}/course.yaml:1: the course's files total {total:,} bytes; the limit is 16 MiB"
+    ]
+
+
+def test_a_course_with_too_many_lesson_files_is_refused(tmp_path: Path) -> None:
+    root = write_course(tmp_path)
+    for i in range(MAX_LESSON_FILES):
+        (root / "lessons" / f"empty{i}.yaml").touch()
+    count = f"{MAX_LESSON_FILES + 1:,}"
+    assert problems_of(root) == [
+        f"{root}/course.yaml:1: the course has {count} lesson files;"
+        f" the limit is {MAX_LESSON_FILES:,}"
+    ]
+
+
+def test_a_file_with_too_many_yaml_nodes_is_refused_at_the_line_that_crossed(
+    tmp_path: Path,
+) -> None:
+    assert YAML_BOUNDS.max_nodes == 100_000
+    # The list on line 3 alone holds the limit's worth of items, so it crosses it there.
+    items = ",".join(["x"] * YAML_BOUNDS.max_nodes)
+    crowded = LESSON.replace("title: Alpha\n", f"title: Alpha\nmany: [{items}]\n")
+    assert len(crowded) < MAX_FILE_BYTES
+    root = write_course(tmp_path, crowded)
+    assert problems_of(root) == [
+        f"{root}/lessons/alpha.yaml:3: file has over 100,000 YAML nodes; the limit is 100,000"
+    ]
+
+
+def test_yaml_nested_too_deeply_is_refused(tmp_path: Path) -> None:
+    depth = 100_000  # deeper than Python's recursion limit, were nesting not bounded
+    nested = LESSON.replace("title: Alpha\n", f"title: Alpha\ndeep: {'[' * depth}{']' * depth}\n")
+    root = write_course(tmp_path, nested)
+    limit = YAML_BOUNDS.max_depth
+    assert problems_of(root) == [
+        f"{root}/lessons/alpha.yaml:3: YAML nested over {limit} levels deep; the limit is {limit}"
+    ]

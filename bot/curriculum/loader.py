@@ -2,6 +2,10 @@
 
 Layout: ``course.yaml`` (title and lesson order) and ``lessons/<id>.yaml``, one lesson
 per file, holding that lesson's flashcards and quiz questions.
+
+Loading is bounded whatever the files hold (the limits below; content/README.md lists
+them): sizes are checked before a file is read, and YAML anchors, aliases, node counts
+and nesting while it is parsed, before any value is built.
 """
 
 from __future__ import annotations
@@ -16,12 +20,19 @@ from pydantic import BaseModel, ValidationError
 
 from bot.curriculum import display_limits as limits
 from bot.curriculum.models import Course, CourseIndex, Lesson, QuestionKind
-from bot.curriculum.yamlpos import Located, PathKey, parse
+from bot.curriculum.yamlpos import Bounds, Located, PathKey, Refused, parse
 
 M = TypeVar("M", bound=BaseModel)
 
 COURSE_FILE = "course.yaml"
 LESSONS_DIR = "lessons"
+
+# Content limits, all in one place (documented in content/README.md). The real course is
+# far below each; they keep a broken or hostile file from costing minutes and gigabytes.
+MAX_FILE_BYTES = 1 << 20  # course.yaml or one lesson file; larger ones are not read
+MAX_COURSE_BYTES = 16 << 20  # all files together; a larger course is not read at all
+MAX_LESSON_FILES = 1000
+YAML_BOUNDS = Bounds(max_nodes=100_000, max_depth=64)  # per file, checked while parsing
 
 
 @dataclass(frozen=True, order=True)
@@ -52,13 +63,18 @@ class _Source:
 
 
 def load_course(folder: Path) -> Course:
-    """The validated course in ``folder``; raises ``ContentError`` listing all problems."""
+    """The validated course in ``folder``; raises ``ContentError`` listing all problems
+    (only the size problems when the course is over its limits: then nothing is read)."""
+    paths = sorted((folder / LESSONS_DIR).glob("*.yaml"))
+    too_big = list(_check_course_size(folder / COURSE_FILE, paths))
+    if too_big:
+        raise ContentError(too_big)
+
     problems: list[Problem] = []
     index_source = _read(folder / COURSE_FILE, problems)
     index = _validate(CourseIndex, index_source, problems) if index_source else None
 
     lessons: dict[str, tuple[Lesson, _Source]] = {}
-    paths = sorted((folder / LESSONS_DIR).glob("*.yaml"))
     # A lesson whose file exists but is broken is still "known": its own errors are
     # reported once, instead of again at every reference to it.
     known = {path.stem for path in paths}
@@ -90,17 +106,58 @@ def load_course(folder: Path) -> Course:
     return Course(title=index.title, lessons=tuple(lessons[i][0] for i in index.lessons))
 
 
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):g} MiB"
+
+
+def _check_course_size(index: Path, lessons: list[Path]) -> Iterable[Problem]:
+    """The whole course within its limits, judged from file sizes alone (nothing read)."""
+    if len(lessons) > MAX_LESSON_FILES:
+        yield Problem(
+            index,
+            1,
+            f"the course has {len(lessons):,} lesson files; the limit is {MAX_LESSON_FILES:,}",
+        )
+    total = 0
+    for path in [index, *lessons]:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            pass  # reported by _read
+    if total > MAX_COURSE_BYTES:
+        yield Problem(
+            index,
+            1,
+            f"the course's files total {total:,} bytes; the limit is {_mib(MAX_COURSE_BYTES)}",
+        )
+
+
 def _read(path: Path, problems: list[Problem]) -> _Source | None:
+    too_big = f"the limit is {_mib(MAX_FILE_BYTES)}"
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            problems.append(Problem(path, 1, f"file is {size:,} bytes; {too_big}"))
+            return None
+        with path.open("rb") as file:
+            # Bounded even when the size lied (a file still growing, a device).
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         problems.append(Problem(path, 1, f"cannot read file: {exc.strerror or exc}"))
         return None
+    if len(data) > MAX_FILE_BYTES:
+        problems.append(Problem(path, 1, f"file is over {MAX_FILE_BYTES:,} bytes; {too_big}"))
+        return None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         problems.append(Problem(path, 1, "file is not valid UTF-8"))
         return None
     try:
-        doc = parse(text)
+        doc = parse(text, YAML_BOUNDS)
+    except Refused as exc:
+        problems.append(Problem(path, exc.line, exc.message))
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else 1
