@@ -22,6 +22,7 @@ from fsrs import Card
 
 from bot.core.context import Learner
 from bot.core.flashcards import Grade
+from bot.core.option_order import Shown
 from bot.core.tutor import Tutor
 from bot.curriculum import load_course
 from bot.storage import Database
@@ -130,7 +131,7 @@ async def main() -> None:
 
         async def answer(uid: int) -> None:
             q = course.questions[uid % len(course.questions)]
-            await tutor.quiz.answer(who(uid), q.id, q.answer_index)
+            await tutor.quiz.answer(who(uid), Shown.as_written(q), q.answer_index)
 
         results = {
             "next due card": await measure("due", lambda u: tutor.flashcards.next_card(who(u))),

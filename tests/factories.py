@@ -26,8 +26,10 @@ from bot.curriculum.models import (
 from bot.sandbox.client import SandboxUnavailable
 
 
-def make_lesson(lesson_id: str, cards: int = 3, questions: int = 3) -> Lesson:
+def make_lesson(lesson_id: str, cards: int = 3, questions: int = 3, options: int = 2) -> Lesson:
+    """Questions whose first option, "right", is the key (shuffling moves it when shown)."""
     difficulties = list(Difficulty)
+    choices = ("right", "wrong", *(f"wrong {n}" for n in range(2, options)))
     return Lesson(
         id=lesson_id,
         title=lesson_id.title(),
@@ -44,7 +46,7 @@ def make_lesson(lesson_id: str, cards: int = 3, questions: int = 3) -> Lesson:
             Question(
                 id=f"{lesson_id}-q{i}",
                 prompt=f"Q{i}?",
-                options=("right", "wrong"),
+                options=choices,
                 answer="right",
                 explanation="because",
                 difficulty=difficulties[i % 3],
@@ -55,9 +57,10 @@ def make_lesson(lesson_id: str, cards: int = 3, questions: int = 3) -> Lesson:
     )
 
 
-def make_course(*lesson_ids: str, cards: int = 3, questions: int = 3) -> Course:
+def make_course(*lesson_ids: str, cards: int = 3, questions: int = 3, options: int = 2) -> Course:
     ids = lesson_ids or ("alpha", "beta")
-    return Course(title="Test", lessons=tuple(make_lesson(i, cards, questions) for i in ids))
+    lessons = tuple(make_lesson(i, cards, questions, options) for i in ids)
+    return Course(title="Test", lessons=lessons)
 
 
 @dataclass

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from bot.core.context import Learner
+from bot.core.option_order import Shown
 from tests.conftest import CONTENT
 from tests.discord_helpers import connected_bot, custom_id_of
 from tests.fake_discord import FakeDiscord
@@ -77,7 +78,7 @@ async def test_forget_me_after_confirmation(fake_discord, bot) -> None:
     student = fake_discord.guild.student
     who = Learner(fake_discord.guild.id, student.id, "s")
     q = bot.tutor.quiz.question("tasks-q1")
-    await bot.tutor.quiz.answer(who, q.id, q.answer_index)
+    await bot.tutor.quiz.answer(who, Shown.as_written(q), q.answer_index)
     ix = await fake_discord.slash("tutor forget-me", user=student)
     prompt = await ix.original()
     assert prompt.ephemeral and "cannot be undone" in prompt.content

@@ -57,8 +57,10 @@ async def test_fifty_students_in_one_second_each_counted_once(classroom) -> None
     question = await fake.wait_for_message(channel, lambda m: bool(m.embeds))
     quiz = bot.tutor.class_quizzes.get(channel.id)
     assert quiz is not None
-    right = "ABCDE"[quiz.current.answer_index]
-    wrong = "ABCDE"[1 - quiz.current.answer_index]
+    shown = quiz.shown(0)  # the letters as rendered: options are shuffled per question
+    right = "ABCDE"[shown.key_position]
+    wrong_option = 1 - quiz.current.answer_index if quiz.current.answer_index < 2 else 0
+    wrong = "ABCDE"[shown.position_of(wrong_option)]
 
     clicks = await asyncio.gather(
         *(
@@ -81,9 +83,10 @@ async def test_fifty_students_in_one_second_each_counted_once(classroom) -> None
     await timer.advance()  # the timer wakes up: results
     await fake.wait_for_message(channel, lambda m: m is question and "time's up" in str(m.embeds))
     split = next(f for f in question.embeds[0]["fields"] if f["name"] == "How the class answered")
-    lines = split["value"].splitlines()
-    assert lines[quiz.questions[0].answer_index].endswith(" 40")
-    assert lines[1 - quiz.questions[0].answer_index].endswith(" 10")
+    lines = split["value"].splitlines()  # per option as shown, with its text
+    options = quiz.questions[0].options
+    assert f" 40 · {options[quiz.questions[0].answer_index][:20]}" in lines[shown.key_position]
+    assert f" 10 · {options[wrong_option][:20]}" in lines[shown.position_of(wrong_option)]
 
     await timer.advance()  # pause between questions
     second = await fake.wait_for_message(channel, lambda m: bool(m.embeds) and m is not question)
@@ -107,7 +110,7 @@ async def test_a_teacher_stops_the_quiz_and_results_are_still_saved(classroom) -
     await fake.slash("class-quiz start", {"questions": 3}, user=fake.guild.teacher)
     question = await fake.wait_for_message(channel, lambda m: bool(m.embeds))
     quiz = bot.tutor.class_quizzes.get(channel.id)
-    right = "ABCDE"[quiz.current.answer_index]
+    right = "ABCDE"[quiz.shown(quiz.index).key_position]
     await (await fake.click(question, custom_id_of(question, right), user=students[0])).response()
 
     stop = await fake.slash("class-quiz stop", user=fake.guild.teacher)

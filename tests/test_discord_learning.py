@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from bot.core.context import Learner
@@ -124,20 +126,52 @@ async def test_flashcard_review_rate_undo_and_summary(fake_discord, bot) -> None
     assert stats.reviewed_today == 2
 
 
+def key_letter(bot, message) -> tuple[str, str]:
+    """The letter the key is shown under, read from the rendered buttons (each carries
+    ``t:quiz-answer:<question>:<option's content index>:...``), and the question id."""
+    for row in message.components:
+        for component in row["components"]:
+            _, _, question_id, option, *_ = component["custom_id"].split(":")
+            if int(option) == bot.tutor.quiz.question(question_id).answer_index:
+                return component["label"], question_id
+    raise AssertionError("no button carries the key")
+
+
 async def test_solo_quiz_answer_feedback_and_next(fake_discord, bot) -> None:
     student = fake_discord.guild.student
     ix = await fake_discord.slash("quiz", {"lesson": "futures", "difficulty": "easy"}, user=student)
     message = (await ix.response()).message
     assert message is not None and message.ephemeral
     first_id = message.custom_ids[0]
-    question = bot.tutor.quiz.question(first_id.split(":")[2])
-    await click(fake_discord, message, "ABCDE"[question.answer_index], student)
+    letter, question_id = key_letter(bot, message)
+    question = bot.tutor.quiz.question(question_id)
+    await click(fake_discord, message, letter, student)
     verdict = message.embeds[0]["fields"][-1]
     assert verdict["name"].startswith("✅ Correct!") and verdict["value"] == question.explanation
     await click(fake_discord, message, "Next question", student)
     assert message.custom_ids[0] != first_id
     report = await bot.tutor.progress.report(Learner(fake_discord.guild.id, student.id))
     assert report.answered == 1 and report.correct == 1
+
+
+async def test_the_rendered_buttons_do_not_give_the_key_away(fake_discord, bot) -> None:
+    """200 questions as Discord renders them: the key's letter is spread over A-D, and a
+    wrong letter says which one was right, by letter and text."""
+    student = fake_discord.guild.student
+    ix = await fake_discord.slash("quiz", user=student)
+    message = (await ix.response()).message
+    letters = Counter()
+    for _ in range(200):
+        letter, _ = key_letter(bot, message)
+        letters[letter] += 1
+        await click(fake_discord, message, letter, student)
+        await click(fake_discord, message, "Next question", student)
+    assert max(letters.values()) <= 0.35 * 200, letters
+    letter, question_id = key_letter(bot, message)
+    await click(fake_discord, message, "A" if letter != "A" else "B", student)
+    key = bot.tutor.quiz.question(question_id).answer
+    verdict = message.embeds[0]["fields"][-1]["name"]
+    assert verdict.startswith(f"❌ Not quite: the answer is **{letter}: {key[:40]}")
 
 
 async def test_quiz_me_from_a_lesson_opens_a_question_for_that_lesson(fake_discord, bot) -> None:
@@ -160,9 +194,9 @@ async def test_progress_shows_an_embed_and_a_chart(fake_discord, bot) -> None:
 
 async def test_leaderboard_shows_top_and_own_rank(fake_discord, bot) -> None:
     student = fake_discord.guild.student
-    q = bot.tutor.quiz.question("tasks-q1")
+    shown = bot.tutor.quiz.shown("tasks-q1", "0123")
     await bot.tutor.quiz.answer(
-        Learner(fake_discord.guild.id, student.id, "s"), q.id, q.answer_index
+        Learner(fake_discord.guild.id, student.id, "s"), shown, shown.question.answer_index
     )
     ix = await fake_discord.slash("leaderboard", {"period": "all-time"}, user=student)
     embed = (await ix.response()).message.embeds[0]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from bot.core.option_order import Shown
+from bot.core.quiz import QuizOutcome
+from bot.core.scoring import Award, Streak
 from bot.curriculum.models import Level
 from bot.discord.ui import embeds
 from bot.discord.ui.flashcards import back_view, card_embed
-from bot.discord.ui.quiz import question_view
+from bot.discord.ui.quiz import answered_view, feedback_embed, question_view
 from tests.fake_discord.limits import message_problems
 
 
@@ -33,9 +36,12 @@ def test_every_flashcard_fits_with_its_buttons(course) -> None:
         assert message_problems(body(embed, view)) == [], card.id
 
 
-def test_every_question_fits_with_its_buttons(course) -> None:
+def test_every_question_fits_with_its_buttons_and_feedback(course) -> None:
     for question in course.questions:
-        embed = embeds.question_embed(question, "Quiz")
-        embed.add_field(name="❌ Not quite: the answer is **A**", value=question.explanation)
-        view = question_view(question, question.lesson, "medium")
-        assert message_problems(body(embed, view)) == [], question.id
+        order = tuple(reversed(range(len(question.options))))  # custom ids carry the order
+        shown = Shown(question, order)
+        wrong = next(i for i in order if i != question.answer_index)
+        outcome = QuizOutcome(shown, wrong, False, Award(0, 0, Streak()))
+        asked = body(embeds.question_embed(shown, "Quiz"), question_view(shown, "any", "medium"))
+        answered = body(feedback_embed(outcome), answered_view(outcome, question.lesson, "hard"))
+        assert message_problems(asked) == [] and message_problems(answered) == [], question.id

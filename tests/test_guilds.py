@@ -7,6 +7,7 @@ import pytest
 from bot.core.context import Learner
 from bot.core.flashcards import Grade
 from bot.core.guilds import InvalidSetting
+from bot.core.option_order import Shown
 
 
 async def test_settings_default_then_update(tutor) -> None:
@@ -41,7 +42,7 @@ async def test_forget_me_deletes_everything_in_that_guild_only(tutor) -> None:
     for who in (here, elsewhere):
         await tutor.flashcards.review(who, "alpha-c0", Grade.good)
         q = tutor.quiz.question("alpha-q0")
-        await tutor.quiz.answer(who, q.id, 0)
+        await tutor.quiz.answer(who, Shown.as_written(q), 0)
     await tutor.guilds.forget(here)
     db = tutor.ctx.db
     for table in ("learners", "card_states", "review_log", "quiz_answers", "weekly_points"):

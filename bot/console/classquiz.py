@@ -14,6 +14,7 @@ from bot.console.topics import lesson_named
 from bot.core.class_quizzes import DEFAULT_QUESTIONS, DEFAULT_SECONDS
 from bot.core.classquiz import ClassQuiz, Player, QuestionResult, Verdict
 from bot.core.context import CONSOLE_GUILD
+from bot.core.option_order import Shown
 from bot.curriculum.models import Question
 from bot.render.words import plural
 
@@ -86,32 +87,33 @@ class PrintedClassQuiz:
 
     async def question_opened(self, quiz: ClassQuiz, question: Question) -> None:
         heading = f"Class quiz · question {quiz.index + 1} of {len(quiz.questions)}"
-        show_question(self.console, heading, question)
+        shown = quiz.shown(quiz.index)
+        show_question(self.console, heading, shown)
         self.console.say(f"⏳ {quiz.seconds} s to answer.")
         self.console.buttons.show_shared(
-            [self._answer_button(quiz, i, option) for i, option in enumerate(question.options)]
+            [self._answer_button(quiz, shown, p) for p in range(len(shown.options))]
         )
         self.showing.set()
 
-    def _answer_button(self, quiz: ClassQuiz, index: int, option: str) -> Button:
+    def _answer_button(self, quiz: ClassQuiz, shown: Shown, position: int) -> Button:
         question_index = quiz.index
 
         async def answer() -> None:
             console = self.console
             verdict, given = console.tutor.class_quizzes.answer(
-                CONSOLE_CHANNEL, console.who, question_index, index
+                CONSOLE_CHANNEL, console.who, question_index, shown.order[position]
             )
             if verdict is Verdict.accepted:
-                console.say(f"🔒 {console.who.name} locked in {LETTERS[index]}.")
+                console.say(f"🔒 {console.who.name} locked in {LETTERS[position]}.")
             elif verdict is Verdict.already_answered and given is not None:
                 console.say(
-                    f"{console.who.name} already answered {LETTERS[given.option]}; "
-                    "the first answer counts."
+                    f"{console.who.name} already answered "
+                    f"{LETTERS[shown.position_of(given.option)]}; the first answer counts."
                 )
             else:
                 console.say(REPLIES[verdict])
 
-        return Button(LETTERS[index], answer, aliases=(option,))
+        return Button(LETTERS[position], answer, aliases=(shown.options[position],))
 
     async def tick(self, quiz: ClassQuiz, remaining: int) -> None:
         answered = len(quiz.answers[quiz.index])
@@ -120,15 +122,19 @@ class PrintedClassQuiz:
     async def question_closed(self, quiz: ClassQuiz, result: QuestionResult) -> None:
         self.console.buttons.clear_shared()
         question = result.question
+        shown = quiz.shown(result.index)
         self.console.say(
-            f"⌛ Time's up! The answer: {option_named(question, question.answer_index)}",
+            f"⌛ Time's up! The answer: {option_named(shown, question.answer_index)}",
             hanging="  ",
         )
         total = max(result.answered, 1)
-        for i, count in enumerate(result.split):
-            mark = "✅" if i == question.answer_index else "  "
+        self.console.say("How the class answered:")
+        for position, option in enumerate(shown.order):
+            count = result.split[option]
+            mark = "✅" if option == question.answer_index else "  "
             bar = "█" * round(BAR_WIDTH * count / total)
-            self.console.say(f"{mark} {LETTERS[i]} {bar:<{BAR_WIDTH}} {count}", indent="  ")
+            text = f"{LETTERS[position]}) {shown.options[position]}"
+            self.console.say(f"{mark} {bar:<{BAR_WIDTH}} {count}  {text}", indent="  ")
         fastest = ", ".join(f"{p.name} ({a.elapsed:.1f} s, +{a.points})" for p, a in result.fastest)
         self.console.say(f"Fastest correct: {fastest or 'nobody this time'}")
         self.console.say(f"Why: {question.explanation}")

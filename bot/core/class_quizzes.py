@@ -17,6 +17,7 @@ from typing import Protocol
 from bot.core.classquiz import Answer, ClassQuiz, Player, QuestionResult, Verdict
 from bot.core.clock import Sleep
 from bot.core.context import CoreContext, Learner
+from bot.core.option_order import shuffled
 from bot.core.quiz import record_answer
 from bot.core.tasks import TaskKeeper
 from bot.curriculum.models import Question
@@ -84,7 +85,8 @@ class ClassQuizzes:
         if not pool:
             raise ClassQuizRefused("There are no questions for that choice.")
         picked = tuple(self._rng.sample(pool, min(questions, len(pool))))
-        quiz = ClassQuiz(guild_id, channel_id, teacher_id, picked, seconds)
+        orders = tuple(shuffled(question, self._rng).order for question in picked)
+        quiz = ClassQuiz(guild_id, channel_id, teacher_id, picked, seconds, orders)
         task = self._tasks.spawn(self._run(quiz, presenter), name=f"class-quiz-{channel_id}")
         self._running[channel_id] = (quiz, task)
         # Whichever way the task ends (even cancelled before it ran), the channel is free.
@@ -179,5 +181,5 @@ async def save_results(ctx: CoreContext, quiz: ClassQuiz) -> None:
                 answer = answers.get(player.user_id)
                 if answer is not None:
                     await record_answer(
-                        act, quiz.questions[index], answer.correct, answer.points, "class"
+                        act, quiz.shown(index), answer.option, answer.points, "class"
                     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from bot.core.option_order import Shown
 from bot.curriculum.models import Question
 
 MAX_POINTS = 1000
@@ -80,6 +81,7 @@ class ClassQuiz:
     started_by: int
     questions: tuple[Question, ...]
     seconds: int
+    orders: tuple[tuple[int, ...], ...] = ()  # options as shown, per question (content indices)
     index: int = -1
     opened_at: datetime | None = None
     players: dict[int, Player] = field(default_factory=dict)
@@ -92,6 +94,11 @@ class ClassQuiz:
     @property
     def current(self) -> Question:
         return self.questions[self.index]
+
+    def shown(self, index: int) -> Shown:
+        question = self.questions[index]
+        order = self.orders[index] if self.orders else tuple(range(len(question.options)))
+        return Shown(question, order)
 
     @property
     def has_next(self) -> bool:

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 
 from bot.core.context import Activity, CoreContext, Learner
+from bot.core.option_order import Shown, shuffled
 from bot.core.scoring import QUIZ_POINTS, REPEAT_POINTS, Award, award_activity
 from bot.curriculum.models import Difficulty, Question
 from bot.storage import quiz_answers
@@ -19,10 +20,14 @@ from bot.storage.quiz_answers import QuestionHistory
 
 @dataclass(frozen=True)
 class QuizOutcome:
-    question: Question
-    chosen: int
+    shown: Shown
+    chosen: int  # the option's content index
     correct: bool
     award: Award
+
+    @property
+    def question(self) -> Question:
+        return self.shown.question
 
     @property
     def correct_option(self) -> str:
@@ -69,6 +74,17 @@ class Quiz:
         who: Learner,
         lesson_id: str | None = None,
         difficulty: Difficulty | None = None,
+    ) -> Shown | None:
+        """The next question for this learner, its options freshly shuffled."""
+        question = await self._choose(who, lesson_id, difficulty)
+        return None if question is None else shuffled(question, self._rng)
+
+    def shown(self, question_id: str, order: str) -> Shown:
+        """A question as it was shown (a button carries the order it was shown in)."""
+        return Shown.decode(self.question(question_id), order)
+
+    async def _choose(
+        self, who: Learner, lesson_id: str | None, difficulty: Difficulty | None
     ) -> Question | None:
         candidates = self.pool(lesson_id, difficulty)
         if not candidates:
@@ -82,8 +98,9 @@ class Quiz:
             return self._rng.choice(group)
         return group[0]
 
-    async def answer(self, who: Learner, question_id: str, chosen: int) -> QuizOutcome:
-        question = self.question(question_id)
+    async def answer(self, who: Learner, shown: Shown, chosen: int) -> QuizOutcome:
+        """Grade ``chosen`` (the option's content index) of a question shown as ``shown``."""
+        question = shown.question
         if not 0 <= chosen < len(question.options):
             raise ValueError(f"option {chosen + 1} does not exist (1-{len(question.options)})")
         correct = chosen == question.answer_index
@@ -91,17 +108,20 @@ class Quiz:
             points = 0
             if correct:
                 before = await quiz_answers.answered_correctly(
-                    act.conn, who.guild_id, who.user_id, question_id
+                    act.conn, who.guild_id, who.user_id, question.id
                 )
                 points = REPEAT_POINTS if before else QUIZ_POINTS[question.difficulty]
-            award = await record_answer(act, question, correct, points, source="solo")
-        return QuizOutcome(question, chosen, correct, award)
+            award = await record_answer(act, shown, chosen, points, source="solo")
+        return QuizOutcome(shown, chosen, correct, award)
 
 
 async def record_answer(
-    act: Activity, question: Question, correct: bool, points: int, source: str
+    act: Activity, shown: Shown, chosen: int, points: int, source: str
 ) -> Award:
-    """Store one answer and its points; shared by solo and class quizzes."""
+    """Store one answer, what was chosen in which order, and its points; shared by solo
+    and class quizzes."""
+    question = shown.question
+    correct = chosen == question.answer_index
     award = await award_activity(act.conn, act.learner, points, act.now, act.timezone)
     await quiz_answers.record(
         act.conn,
@@ -113,5 +133,7 @@ async def record_answer(
         act.now.timestamp(),
         points,
         source,
+        chosen,
+        ",".join(map(str, shown.order)),
     )
     return award

@@ -157,4 +157,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX daily_claims_day ON daily_claims (day);
         """,
     ),
+    Migration(
+        5,
+        "quiz answers remember the option chosen and the order the options were shown in",
+        """
+        ALTER TABLE quiz_answers ADD COLUMN chosen INTEGER;
+        ALTER TABLE quiz_answers ADD COLUMN shown_order TEXT
+        """,
+    ),
 )

@@ -34,11 +34,27 @@ async def record(
     answered_at: float,
     points: int,
     source: str,
+    chosen: int,
+    shown_order: str,
 ) -> None:
+    """``chosen`` is the option's index in the content; ``shown_order`` the content
+    indices in the order they were shown (``"2,0,1,3"``), for item analysis."""
     await conn.execute(
         "INSERT INTO quiz_answers (guild_id, user_id, question_id, lesson_id, correct,"
-        " answered_at, points, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (guild_id, user_id, question_id, lesson_id, int(correct), answered_at, points, source),
+        " answered_at, points, source, chosen, shown_order)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            guild_id,
+            user_id,
+            question_id,
+            lesson_id,
+            int(correct),
+            answered_at,
+            points,
+            source,
+            chosen,
+            shown_order,
+        ),
     )
 
 

@@ -19,16 +19,19 @@ BAR_WIDTH = 12
 
 
 def answer_view(quiz: ClassQuiz, result: QuestionResult | None = None) -> discord.ui.View:
-    def style(i: int) -> discord.ButtonStyle:
-        if result is not None and i == result.question.answer_index:
+    """The letters as shown; each button carries its option's content index."""
+    shown = quiz.shown(quiz.index)
+
+    def style(option: int) -> discord.ButtonStyle:
+        if result is not None and option == result.question.answer_index:
             return discord.ButtonStyle.success
         return discord.ButtonStyle.primary if result is None else discord.ButtonStyle.secondary
 
     return view_of(
         [
-            button(LETTERS[i], "cq-answer", quiz.channel_id, quiz.index, i,
-                   style=style(i), disabled=result is not None)
-            for i in range(len(quiz.current.options))
+            button(LETTERS[position], "cq-answer", quiz.channel_id, quiz.index, option,
+                   style=style(option), disabled=result is not None)
+            for position, option in enumerate(shown.order)
         ]
     )  # fmt: skip
 
@@ -37,8 +40,8 @@ def heading(quiz: ClassQuiz) -> str:
     return f"Class quiz · question {quiz.index + 1} of {len(quiz.questions)}"
 
 
-def live_embed(quiz: ClassQuiz, question: Question, remaining: int) -> discord.Embed:
-    embed = question_embed(question, heading(quiz))
+def live_embed(quiz: ClassQuiz, remaining: int) -> discord.Embed:
+    embed = question_embed(quiz.shown(quiz.index), heading(quiz))
     answered = len(quiz.answers[quiz.index])
     embed.add_field(
         name=f"⏳ {remaining} s left",
@@ -49,13 +52,16 @@ def live_embed(quiz: ClassQuiz, question: Question, remaining: int) -> discord.E
 
 
 def result_embed(quiz: ClassQuiz, result: QuestionResult) -> discord.Embed:
-    embed = question_embed(result.question, heading(quiz) + " · time's up")
+    shown = quiz.shown(result.index)
+    embed = question_embed(shown, heading(quiz) + " · time's up")
     total = max(result.answered, 1)
     bars = []
-    for i, count in enumerate(result.split):
-        mark = "✅" if i == result.question.answer_index else "▫️"
+    for position, option in enumerate(shown.order):
+        count = result.split[option]
+        mark = "✅" if option == result.question.answer_index else "▫️"
         bar = "█" * round(BAR_WIDTH * count / total)
-        bars.append(f"{mark} **{LETTERS[i]}** {bar} {count}")
+        text = clip(shown.options[position], 60)
+        bars.append(f"{mark} **{LETTERS[position]}** {bar} {count} · {text}")
     embed.add_field(name="How the class answered", value="\n".join(bars), inline=False)
     fastest = ", ".join(f"{p.name} ({a.elapsed:.1f} s, +{a.points})" for p, a in result.fastest)
     embed.add_field(name="Fastest correct", value=fastest or "Nobody this time", inline=False)
@@ -97,14 +103,14 @@ class ChannelPresenter:
 
     async def question_opened(self, quiz: ClassQuiz, question: Question) -> None:
         self.message = await self.channel.send(
-            embed=live_embed(quiz, question, quiz.seconds), view=answer_view(quiz)
+            embed=live_embed(quiz, quiz.seconds), view=answer_view(quiz)
         )
 
     async def tick(self, quiz: ClassQuiz, remaining: int) -> None:
         if self.message is None:
             return
         try:
-            await self.message.edit(embed=live_embed(quiz, quiz.current, remaining))
+            await self.message.edit(embed=live_embed(quiz, remaining))
         except discord.HTTPException as exc:
             log.warning("class quiz countdown edit failed in %s: %s", quiz.channel_id, exc)
 
@@ -132,10 +138,13 @@ async def on_answer(interaction: discord.Interaction, args: list[str]) -> None:
     who = learner_of(interaction)
     quizzes = tutor_bot(interaction).tutor.class_quizzes
     verdict, answer = quizzes.answer(channel_id, who, index, option)
-    if verdict is Verdict.accepted:
-        text = f"🔒 Locked in: **{LETTERS[option]}**. Results at time-up!"
-    elif verdict is Verdict.already_answered and answer is not None:
-        text = f"You already answered **{LETTERS[answer.option]}**; the first answer counts."
+    quiz = quizzes.get(channel_id)  # judged without awaiting: still the same quiz
+    if verdict is Verdict.accepted and quiz is not None:
+        letter = LETTERS[quiz.shown(index).position_of(option)]
+        text = f"🔒 Locked in: **{letter}**. Results at time-up!"
+    elif verdict is Verdict.already_answered and answer is not None and quiz is not None:
+        letter = LETTERS[quiz.shown(index).position_of(answer.option)]
+        text = f"You already answered **{letter}**; the first answer counts."
     else:
         text = REPLIES[verdict]
     await interaction.response.send_message(text, ephemeral=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import discord
 
+from bot.core.option_order import Shown
 from bot.core.scoring import Leaderboard
 from bot.curriculum import display_limits as limits
-from bot.curriculum.models import Example, Lesson, Level, Question
+from bot.curriculum.models import Example, Lesson, Level
 from bot.render.words import plural
 
 COLOUR = discord.Colour.from_rgb(48, 105, 152)  # Python blue
@@ -60,15 +61,17 @@ def memory_aid_embed(lesson: Lesson) -> discord.Embed:
     return discord.Embed(title=f"{lesson.title}: memory aid", description=lesson.memory_aid)
 
 
-def question_embed(question: Question, heading: str) -> discord.Embed:
+def question_embed(shown: Shown, heading: str) -> discord.Embed:
+    """The question with its options under letters, in the order this viewer sees them."""
+    question = shown.question
     description = f"**{question.prompt}**"
     if question.code:
         description += "\n" + code_block(question.code, limits.EMBED_DESCRIPTION - 400)
     embed = discord.Embed(title=heading, description=description, colour=COLOUR)
-    for letter, option in zip(LETTERS, question.options, strict=False):
+    for letter, option in zip(LETTERS, shown.options, strict=False):
         lang = "text" if question.kind.value == "predict_output" else ""
-        shown = code_block(option, limits.EMBED_FIELD_VALUE, lang) if lang else option
-        embed.add_field(name=letter, value=shown, inline=False)
+        text = code_block(option, limits.EMBED_FIELD_VALUE, lang) if lang else option
+        embed.add_field(name=letter, value=text, inline=False)
     embed.set_footer(text=f"{question.lesson} · {question.difficulty.value}")
     return embed
 

@@ -4,39 +4,48 @@ from __future__ import annotations
 
 import discord
 
+from bot.core.option_order import Shown
 from bot.core.quiz import QuizOutcome
-from bot.curriculum.models import Difficulty, Question
-from bot.discord.ui.actions import action, button, view_of
+from bot.curriculum.models import Difficulty
+from bot.discord.ui.actions import ActionButton, action, button, view_of
 from bot.discord.ui.context import learner_of, tutor_bot
-from bot.discord.ui.embeds import LETTERS, question_embed
+from bot.discord.ui.embeds import LETTERS, clip, question_embed
 from bot.discord.ui.replies import EmbedMessage, UserFacingError
 from bot.render.words import points_earned
 
 ANY = "any"
 
 
-def question_view(question: Question, lesson: str, difficulty: str) -> discord.ui.View:
-    return view_of(
-        [
-            button(LETTERS[i], "quiz-answer", question.id, i, lesson, difficulty)
-            for i in range(len(question.options))
-        ]
-    )
+def answer_buttons(
+    shown: Shown, lesson: str, difficulty: str, outcome: QuizOutcome | None = None
+) -> list[ActionButton]:
+    """One button per option as shown; each carries the option's content index and the
+    order shown, so a click is graded right even after a restart."""
+
+    def style(option: int) -> discord.ButtonStyle:
+        if outcome is None:
+            return discord.ButtonStyle.secondary
+        if option == shown.question.answer_index:
+            return discord.ButtonStyle.success
+        return (
+            discord.ButtonStyle.danger
+            if option == outcome.chosen
+            else (discord.ButtonStyle.secondary)
+        )
+
+    return [
+        button(LETTERS[position], "quiz-answer", shown.question.id, option, lesson, difficulty,
+               shown.encoded(), style=style(option), disabled=outcome is not None)
+        for position, option in enumerate(shown.order)
+    ]  # fmt: skip
+
+
+def question_view(shown: Shown, lesson: str, difficulty: str) -> discord.ui.View:
+    return view_of(answer_buttons(shown, lesson, difficulty))
 
 
 def answered_view(outcome: QuizOutcome, lesson: str, difficulty: str) -> discord.ui.View:
-    def style(i: int) -> discord.ButtonStyle:
-        if i == outcome.question.answer_index:
-            return discord.ButtonStyle.success
-        if i == outcome.chosen:
-            return discord.ButtonStyle.danger
-        return discord.ButtonStyle.secondary
-
-    answers = [
-        button(LETTERS[i], "quiz-answer", outcome.question.id, i, lesson, difficulty,
-               style=style(i), disabled=True)
-        for i in range(len(outcome.question.options))
-    ]  # fmt: skip
+    answers = answer_buttons(outcome.shown, lesson, difficulty, outcome)
     return view_of(
         answers,
         [button("Next question", "quiz-next", lesson, difficulty, "edit",
@@ -45,8 +54,9 @@ def answered_view(outcome: QuizOutcome, lesson: str, difficulty: str) -> discord
 
 
 def feedback_embed(outcome: QuizOutcome) -> discord.Embed:
-    embed = question_embed(outcome.question, "Quiz")
-    letter = LETTERS[outcome.question.answer_index]
+    embed = question_embed(outcome.shown, "Quiz")
+    key = outcome.shown.key_position
+    letter = f"{LETTERS[key]}: {clip(outcome.shown.options[key], 200)}"
     if outcome.correct:
         verdict = f"✅ Correct! {points_earned(outcome.award)}"
         embed.colour = discord.Colour.green()
@@ -62,14 +72,14 @@ async def question_message(
 ) -> EmbedMessage:
     core = tutor_bot(interaction).tutor.quiz
     level = None if difficulty == ANY else Difficulty(difficulty)
-    question = await core.next_question(
+    shown = await core.next_question(
         learner_of(interaction), None if lesson == ANY else lesson, level
     )
-    if question is None:
+    if shown is None:
         raise UserFacingError("No questions match that choice of lesson and difficulty.")
     return {
-        "embed": question_embed(question, "Quiz"),
-        "view": question_view(question, lesson, difficulty),
+        "embed": question_embed(shown, "Quiz"),
+        "view": question_view(shown, lesson, difficulty),
     }
 
 
@@ -93,9 +103,14 @@ async def on_next(interaction: discord.Interaction, args: list[str]) -> None:
 
 @action("quiz-answer")
 async def on_answer(interaction: discord.Interaction, args: list[str]) -> None:
-    question_id, chosen, lesson, difficulty = args
+    question_id, chosen, lesson, difficulty, *order = args
     core = tutor_bot(interaction).tutor.quiz
-    outcome = await core.answer(learner_of(interaction), question_id, int(chosen))
+    question = core.question(question_id)
+    # Buttons sent before options were shuffled carry no order: they were shown as written.
+    as_shown = order[0] if order else "".join(map(str, range(len(question.options))))
+    outcome = await core.answer(
+        learner_of(interaction), core.shown(question_id, as_shown), int(chosen)
+    )
     await interaction.response.edit_message(
         embed=feedback_embed(outcome), view=answered_view(outcome, lesson, difficulty)
     )
