@@ -13,6 +13,7 @@ from bot.config import ConfigError, load_settings
 
 def _content_check(args: argparse.Namespace) -> int:
     from bot.curriculum import ContentError, load_course
+    from bot.curriculum.fairness import MAX_LENGTH_TELL, length_tell
     from bot.curriculum.models import QuestionKind
 
     folder = Path(args.folder) if args.folder else load_settings().content_dir
@@ -27,11 +28,58 @@ def _content_check(args: argparse.Namespace) -> int:
         print(f"{len(exc.problems)} problem(s) in {folder}", file=sys.stderr)
         return 1
     predict = sum(q.kind is QuestionKind.predict_output for q in course.questions)
-    print(f"content OK: {folder}")
+    tell = length_tell(course.questions)
+    print(f"content {'OK' if not tell.too_telling else 'refused'}: {folder}")
     print(f"lessons: {len(course.lessons)}")
     print(f"flashcards: {len(course.flashcards)}")
     print(f"questions: {len(course.questions)}")
     print(f"predict-the-output questions: {predict}")
+    for what, count in (("longest", tell.key_longest), ("shortest", tell.key_shortest)):
+        print(
+            f"choice questions whose key is strictly the {what} option: {count} of "
+            f"{tell.questions} ({tell.share(count):.0%}; at most {MAX_LENGTH_TELL:.0%})"
+        )
+    if tell.too_telling:
+        print(
+            f"the key's length gives answers away in {folder}: rewrite options so that "
+            "length tells nothing (without padding distractors)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _content_stats(args: argparse.Namespace) -> int:
+    """Item analysis of first attempts: the questions a teacher should look at."""
+    import asyncio
+
+    from bot.core.clock import system_clock
+    from bot.core.item_analysis import MIN_ANSWERS, ItemReport
+    from bot.core.tutor import StartupError, Tutor
+
+    async def reports() -> list[ItemReport]:
+        async with Tutor.from_settings(load_settings(), system_clock) as tutor:
+            return await tutor.items.report(args.guild)
+
+    try:
+        found = asyncio.run(reports())
+    except StartupError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
+    flagged = [report for report in found if report.flags]
+    enough = sum(report.answers >= MIN_ANSWERS for report in found)
+    print(
+        f"{len(found)} questions answered; {enough} with >= {MIN_ANSWERS} first attempts; "
+        f"{len(flagged)} to review"
+    )
+    for report in flagged:
+        discrimination = "n/a" if report.discrimination is None else f"{report.discrimination:.2f}"
+        print(
+            f"{report.question.id} ({report.question.lesson}): {report.answers} first attempts,"
+            f" {report.correct:.0%} right, discrimination {discrimination}"
+        )
+        for flag in report.flags:
+            print(f"  - {flag}")
     return 0
 
 
@@ -44,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = content_commands.add_parser("check", help="validate the content folder")
     check.add_argument("folder", nargs="?", help="default: TUTOR_CONTENT or content/")
     check.set_defaults(handler=_content_check)
+    stats = content_commands.add_parser(
+        "stats", help="questions to review, from students' first attempts"
+    )
+    stats.add_argument("--guild", type=int, default=None, help="one server (default: all)")
+    stats.set_defaults(handler=_content_stats)
 
     # Each feature owns its command line; they are imported only when used.
     for name, _, help_text in DELEGATED:

@@ -24,7 +24,7 @@ from bot.core.tutor import Tutor
 from bot.discord.client import discord_guilds
 from bot.sandbox.client import SandboxUnavailable
 from bot.storage import learners
-from tests.factories import CannedSandbox, ManualTimer, open_tutor
+from tests.factories import CannedSandbox, ManualTimer, make_course, open_tutor
 
 Step = str | Callable[[], Awaitable[object]]
 
@@ -189,6 +189,11 @@ async def test_points_are_explained_and_days_counted_in_words(tutor) -> None:
     out = await run_script(tutor, ["/quiz", "right", "/progress"])
     assert re.search(r"Correct! \+(\d+) points \((\d+) \+ 1 for your 1-day streak\)\.", out)
     assert "Streak: 1 day (best 1;" in out
+
+
+async def test_a_learner_who_has_seen_every_question_is_told_so(tutor) -> None:
+    out = await run_script(tutor, ["/quiz lesson:alpha", *(["wrong", "next"] * 3), "stop"])
+    assert out.count("You have answered every question here; repeating them") == 1
 
 
 async def test_lessons_show_flashcards_studied_too(tutor) -> None:
@@ -439,3 +444,10 @@ def test_a_scripted_session_on_stdin_for_two_users_matches_the_database(tmp_path
         "SELECT (SELECT count(*) FROM review_log), (SELECT count(*) FROM quiz_answers)"
     )
     assert counts.fetchone() == (10, 6)
+
+
+async def test_always_pressing_the_first_button_is_right_only_by_chance(tutor) -> None:
+    tutor.ctx.courses.swap(make_course("alpha", "beta", questions=6, options=4))
+    out = await run_script(tutor, ["/quiz", *(["1", "next"] * 200), "stop"])
+    assert out.count("Quiz (") == 201
+    assert 0 < out.count("Correct!") <= 0.35 * 200

@@ -19,6 +19,8 @@ from tests.conftest import ROOT
 
 CTRL_C, CTRL_D = b"\x03", b"\x04"
 PATIENCE_S = 120.0  # only a guard against a hung test, never a speed requirement
+# The kernel function a thread sleeps in while select()/poll() waits for the keyboard.
+WAITING_FOR_INPUT = ("poll_schedule_timeout", "do_select", "do_sys_poll", "core_sys_select")
 
 
 class Terminal:
@@ -74,7 +76,7 @@ class Terminal:
         would press it; a signal a few microseconds earlier would reach readline between
         two reads, a window no one can type into."""
         wchan = Path(f"/proc/{self.pid}/task/{self.pid}/wchan")
-        while "poll_schedule_timeout" not in wchan.read_text():
+        while not any(w in wchan.read_text() for w in WAITING_FOR_INPUT):
             time.sleep(0.001)  # polling a condition, not waiting for a guessed time
         self.type(CTRL_C)
 

@@ -364,3 +364,40 @@ def test_yaml_nested_too_deeply_is_refused(tmp_path: Path) -> None:
     assert problems_of(root) == [
         f"{root}/lessons/alpha.yaml:3: YAML nested over {limit} levels deep; the limit is {limit}"
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("explanation", "The second option is right."),
+        ("explanation", "Option B waits; the others do not."),
+        ("prompt", "Is the last one true?"),
+        ("explanation", "A) runs first."),
+    ],
+)
+def test_text_that_points_at_an_option_by_position_is_refused(
+    tmp_path: Path, field: str, text: str
+) -> None:
+    line = {"prompt": 25, "explanation": 28}[field]
+    original = {"prompt": "Which?", "explanation": "Because."}[field]
+    lesson = LESSON.replace(f"{field}: {original}", f"{field}: {text}")
+    [problem] = problems_of(write_course(tmp_path, lesson))
+    assert problem.startswith(f"{tmp_path}/lessons/alpha.yaml:{line}: refers to an option by")
+
+
+def test_naming_options_by_what_they_say_is_fine(tmp_path: Path) -> None:
+    lesson = LESSON.replace("explanation: Because.", "explanation: The first task ends first.")
+    assert load_course(write_course(tmp_path, lesson)).questions
+
+
+def test_content_check_refuses_a_course_whose_keys_stand_out_by_length(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    telling = LESSON.replace("options: [one, two]", "options: [one more, two]").replace(
+        "answer: one", "answer: one more"
+    )
+    assert main(["content", "check", str(write_course(tmp_path, telling))]) == 1
+    out = capsys.readouterr()
+    assert "key is strictly the longest option: 1 of 1 (100%; at most 35%)" in out.out
+    assert "length gives answers away" in out.err
+    assert main(["content", "check", str(write_course(tmp_path, LESSON))]) == 0

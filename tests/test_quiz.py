@@ -22,7 +22,7 @@ async def test_unseen_questions_come_first(tutor) -> None:
     seen = set()
     for _ in range(6):
         shown = await tutor.quiz.next_question(ADA)
-        assert shown is not None and shown.question.id not in seen
+        assert shown is not None and shown.question.id not in seen and not shown.seen_before
         seen.add(shown.question.id)
         await tutor.quiz.answer(ADA, shown, shown.question.answer_index)
 
@@ -34,6 +34,7 @@ async def test_missed_questions_come_back_before_ones_answered_right(tutor) -> N
         await tutor.quiz.answer(ADA, as_written(q), wrong if i == 3 else q.answer_index)
     nxt = await tutor.quiz.next_question(ADA)
     assert nxt is not None and nxt.question.id == pool[3].id
+    assert nxt.seen_before  # every question was answered: the learner is told it repeats
 
 
 async def test_filter_by_lesson_and_difficulty(tutor) -> None:

@@ -9,7 +9,7 @@ from bot.console.topics import lesson_named
 from bot.core.option_order import Shown
 from bot.core.quiz import QuizOutcome
 from bot.curriculum.models import Difficulty
-from bot.render.words import points_earned
+from bot.render.words import SEEN_EVERY_QUESTION, points_earned
 
 LETTERS = "ABCDE"
 
@@ -30,6 +30,8 @@ async def ask(console: Console, lesson_id: str | None, level: Difficulty | None 
         console.say("No questions match that choice.")
         return
     question = shown.question
+    if shown.seen_before:
+        console.say(SEEN_EVERY_QUESTION)
     show_question(console, f"Quiz ({question.lesson}, {question.difficulty.value})", shown)
 
     def choose(position: int) -> Button:

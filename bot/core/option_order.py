@@ -20,6 +20,7 @@ class Shown:
 
     question: Question
     order: tuple[int, ...]
+    seen_before: bool = False  # every question of its pool was answered: a repeat
 
     @property
     def options(self) -> tuple[str, ...]:

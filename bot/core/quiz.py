@@ -8,7 +8,7 @@ class does not all get the same question.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.context import Activity, CoreContext, Learner
 from bot.core.option_order import Shown, shuffled
@@ -75,9 +75,14 @@ class Quiz:
         lesson_id: str | None = None,
         difficulty: Difficulty | None = None,
     ) -> Shown | None:
-        """The next question for this learner, its options freshly shuffled."""
-        question = await self._choose(who, lesson_id, difficulty)
-        return None if question is None else shuffled(question, self._rng)
+        """The next question for this learner, its options freshly shuffled. Once every
+        question of the pool has been answered, it repeats them (missed ones first) and
+        says so with ``seen_before``."""
+        chosen = await self._choose(who, lesson_id, difficulty)
+        if chosen is None:
+            return None
+        question, seen_before = chosen
+        return replace(shuffled(question, self._rng), seen_before=seen_before)
 
     def shown(self, question_id: str, order: str) -> Shown:
         """A question as it was shown (a button carries the order it was shown in)."""
@@ -85,7 +90,7 @@ class Quiz:
 
     async def _choose(
         self, who: Learner, lesson_id: str | None, difficulty: Difficulty | None
-    ) -> Question | None:
+    ) -> tuple[Question, bool] | None:
         candidates = self.pool(lesson_id, difficulty)
         if not candidates:
             return None
@@ -95,8 +100,8 @@ class Quiz:
         best = _priority(history.get(ranked[0].id))[0]
         group = [q for q in ranked if _priority(history.get(q.id))[0] == best]
         if best == 0:
-            return self._rng.choice(group)
-        return group[0]
+            return self._rng.choice(group), False
+        return group[0], True
 
     async def answer(self, who: Learner, shown: Shown, chosen: int) -> QuizOutcome:
         """Grade ``chosen`` (the option's content index) of a question shown as ``shown``."""

@@ -24,6 +24,7 @@ from bot.core.context import CoreContext, CourseHolder
 from bot.core.daily import DailyPrompts, GuildScope, Sender
 from bot.core.flashcards import Flashcards
 from bot.core.guilds import Guilds
+from bot.core.item_analysis import ItemAnalysis
 from bot.core.meta import Remembered
 from bot.core.progress import Progress
 from bot.core.quiz import Quiz
@@ -56,6 +57,7 @@ class Tutor:
     daily: DailyPrompts
     code: CodeRuns
     remembered: Remembered
+    items: ItemAnalysis
     content_dir: Path | None = None
     tasks: TaskKeeper = field(default_factory=TaskKeeper)
 
@@ -89,6 +91,7 @@ class Tutor:
             daily=DailyPrompts(ctx, flashcards, sleep=sleep),
             code=CodeRuns(sandbox, lambda: ctx.course),
             remembered=Remembered(db),
+            items=ItemAnalysis(ctx),
             content_dir=content_dir,
             tasks=tasks,
         )

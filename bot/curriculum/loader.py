@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.curriculum import display_limits as limits
+from bot.curriculum.fairness import position_reference
 from bot.curriculum.models import Course, CourseIndex, Lesson, QuestionKind
 from bot.curriculum.yamlpos import Bounds, Located, PathKey, Refused, parse
 
@@ -212,6 +213,14 @@ def _check_questions(source: _Source) -> Iterable[Problem]:
                 yield source.problem((*at, "options"), "options must be distinct")
         if question.get("kind") == QuestionKind.predict_output and "code" not in question:
             yield source.problem(at, "a predict_output question needs 'code'")
+        for field in ("prompt", "explanation"):
+            words = position_reference(str(question.get(field, "")))
+            if words is not None:
+                yield source.problem(
+                    (*at, field),
+                    f"refers to an option by position ({words!r}); options are shuffled "
+                    "when shown: name the option by what it says",
+                )
 
 
 # Room kept for what the bot adds around content (headings, verdicts, fences, footers).

@@ -26,3 +26,8 @@ def points_earned(award: Award) -> str:
         streak = award.streak.current
         text += f" ({award.points} + {award.bonus} for your {streak}-day streak)"
     return text
+
+
+SEEN_EVERY_QUESTION = (
+    "You have answered every question here; repeating them, the ones you missed first."
+)

@@ -98,3 +98,26 @@ async def accuracy_by_lesson(
         (guild_id, user_id),
     ) as cursor:
         return [LessonAccuracy(*row) for row in await cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class FirstAttempt:
+    guild_id: int
+    user_id: int
+    question_id: str
+    correct: bool
+    chosen: int
+
+
+async def first_attempts(conn: aiosqlite.Connection, guild_id: int | None) -> list[FirstAttempt]:
+    """Each learner's first answer to each question (in one guild, or all), if it was
+    given with shuffled options: answers recorded before shuffling say little."""
+    async with conn.execute(
+        "SELECT guild_id, user_id, question_id, correct, chosen FROM quiz_answers AS a"
+        " WHERE (?1 IS NULL OR guild_id = ?1) AND shown_order IS NOT NULL"
+        " AND rowid = (SELECT min(rowid) FROM quiz_answers AS b WHERE b.guild_id = a.guild_id"
+        " AND b.user_id = a.user_id AND b.question_id = a.question_id)",
+        (guild_id,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [FirstAttempt(g, u, q, bool(c), int(o)) for g, u, q, c, o in rows]

@@ -11,7 +11,7 @@ from bot.discord.ui.actions import ActionButton, action, button, view_of
 from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.embeds import LETTERS, clip, question_embed
 from bot.discord.ui.replies import EmbedMessage, UserFacingError
-from bot.render.words import points_earned
+from bot.render.words import SEEN_EVERY_QUESTION, points_earned
 
 ANY = "any"
 
@@ -77,10 +77,10 @@ async def question_message(
     )
     if shown is None:
         raise UserFacingError("No questions match that choice of lesson and difficulty.")
-    return {
-        "embed": question_embed(shown, "Quiz"),
-        "view": question_view(shown, lesson, difficulty),
-    }
+    embed = question_embed(shown, "Quiz")
+    if shown.seen_before:
+        embed.description = f"-# {SEEN_EVERY_QUESTION}\n{embed.description}"
+    return {"embed": embed, "view": question_view(shown, lesson, difficulty)}
 
 
 async def ask(interaction: discord.Interaction, lesson: str, difficulty: str) -> None:
