@@ -83,7 +83,7 @@ async def offer_lesson_buttons(
         *(level_button(d) for d in Level if d is not exclude),
         Button("Key concepts", then_buttons(concepts)),
         Button("Example", then_buttons(examples)),
-        *(run_button(i) for i in range(len(lesson.examples)) if runnable),
+        *(run_button(i) for i, ex in enumerate(lesson.examples) if runnable and ex.runnable),
         Button("Memory aid", then_buttons(memory_aid)),
         Button("Flashcards for this lesson", lambda: flashcards.review(console, lesson.id)),
         Button("Quiz me on this", lambda: quiz.ask(console, lesson.id)),

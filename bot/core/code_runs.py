@@ -55,6 +55,7 @@ class CodeRuns:
         self._monotonic = monotonic
         self._up = False
         self._checked_at: float | None = None
+        self._python: tuple[int, int] | None = None
 
     async def run(self, code: str, stdin: str = "") -> RunResult:
         if self._sandbox is None:
@@ -80,7 +81,36 @@ class CodeRuns:
 
     async def run_example(self, lesson_id: str, index: int = 0) -> RunResult:
         """A lesson's example, run for real (the "Run it" button)."""
-        return await self.run(self.example(lesson_id, index).code)
+        example = self.example(lesson_id, index)
+        if not example.runnable:
+            raise CodeRunFailed(
+                "This example needs a package the code runner does not have; it is shown "
+                "as text only."
+            )
+        needed = example.min_python
+        if needed is not None:
+            has = await self._worker_python()
+            if has is not None and has < needed:
+                raise CodeRunFailed(
+                    f"This example needs Python {needed[0]}.{needed[1]}; the code runner "
+                    f"has {has[0]}.{has[1]}."
+                )
+        return await self.run(example.code)
+
+    async def _worker_python(self) -> tuple[int, int] | None:
+        """The worker's Python (major, minor), from its health answer; None if unknown."""
+        if self._python is None and self._sandbox is not None:
+            try:
+                self._note_health(await self._sandbox.health())
+            except SandboxError:
+                return None
+        return self._python
+
+    def _note_health(self, answer: dict[str, Any]) -> None:
+        version = str(answer.get("python", ""))
+        parts = version.split(".")
+        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+            self._python = (int(parts[0]), int(parts[1]))
 
     async def available(self) -> bool:
         """Whether running code can work now: a health check at most every 30 s, so
@@ -93,7 +123,7 @@ class CodeRuns:
         self._checked_at = now
         try:
             async with asyncio.timeout(HEALTH_TIMEOUT_S):
-                await self._sandbox.health()
+                self._note_health(await self._sandbox.health())
             self._up = True
         except (SandboxError, TimeoutError):
             log.warning("sandbox worker is not answering; running code is unavailable")

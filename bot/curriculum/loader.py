@@ -95,6 +95,7 @@ def load_course(folder: Path) -> Course:
             problems.append(source.problem(("id",), f"duplicate lesson id {lesson.id!r}"))
             continue
         problems.extend(_check_embed_totals(lesson, source))
+        problems.extend(_check_example_code(lesson, source))
         lessons[lesson.id] = (_with_lesson_ids(lesson), source)
 
     problems.extend(_check_unique_items(lessons.values(), "flashcards"))
@@ -254,6 +255,18 @@ def _check_embed_totals(lesson: Lesson, source: _Source) -> Iterable[Problem]:
                 ("questions", i),
                 f"question totals {size} characters; one Discord embed holds {budget}",
             )
+
+
+def _check_example_code(lesson: Lesson, source: _Source) -> Iterable[Problem]:
+    """Code shown as an example must at least be valid Python (3.11 syntax unless it
+    asks for a newer one)."""
+    for i, example in enumerate(lesson.examples):
+        if example.python is not None:
+            continue
+        try:
+            compile(example.code, f"<{lesson.id} example {i + 1}>", "exec")
+        except SyntaxError as exc:
+            yield source.problem(("examples", i, "code"), f"does not compile: {exc.msg}")
 
 
 def _with_lesson_ids(lesson: Lesson) -> Lesson:

@@ -76,13 +76,30 @@ class GlossaryTerm(Frozen):
     definition: FieldValueText
 
 
+PythonRequirement = Annotated[str, StringConstraints(pattern=r"^>=3\.\d{1,2}$")]
+
+
 class Example(Frozen):
-    """A runnable program and exactly what it prints (checked by the test suite)."""
+    """A program and exactly what it prints (the test suite runs it and compares).
+
+    ``python`` (``">=3.13"``) marks one that needs a newer Python than 3.11; ``runnable:
+    false`` one that needs a package outside the standard library: it is shown as text,
+    checked to compile, never run (so no "Run it").
+    """
 
     title: TitleText
     code: CodeText
     output: str = Field(max_length=limits.EMBED_FIELD_VALUE - 20)
     explanation: FieldValueText
+    python: PythonRequirement | None = None
+    runnable: bool = True
+
+    @property
+    def min_python(self) -> tuple[int, int] | None:
+        if self.python is None:
+            return None
+        major, minor = self.python.removeprefix(">=").split(".")
+        return int(major), int(minor)
 
 
 class Flashcard(Frozen):

@@ -55,7 +55,8 @@ def find(interaction: discord.Interaction, lesson_id: str) -> Lesson:
 
 
 async def render(interaction: discord.Interaction, lesson: Lesson, showing: str) -> EmbedMessage:
-    can_run = await tutor_bot(interaction).tutor.code.available()
+    # Only the first example has a button (one per lesson message); text-only ones none.
+    can_run = lesson.examples[0].runnable and await tutor_bot(interaction).tutor.code.available()
     return {
         "embed": lesson_embed(interaction, lesson, showing),
         "view": lesson_view(lesson, showing, can_run),
