@@ -195,3 +195,30 @@ async def test_a_failing_display_never_loses_the_scores(tutor, clock) -> None:
         await drive(quiz, Broken(), tutor.ctx, sleep)
     rows = await tutor.ctx.db.fetchall("SELECT user_id, points FROM quiz_answers")
     assert rows == [(7, 1000)]
+
+
+class FailingAt(Recorder):
+    """A presenter whose announcement or first post fails (Discord's 10062, a lost channel)."""
+
+    def __init__(self, step: str) -> None:
+        super().__init__()
+        self.step = step
+
+    async def announce(self, quiz) -> None:
+        if self.step == "announce":
+            raise ConnectionError("the reply to /class-quiz start failed")
+
+    async def question_opened(self, quiz, question) -> None:
+        if self.step == "first post":
+            raise ConnectionError("the channel is gone")
+
+
+@pytest.mark.parametrize("step", ["announce", "first post"])
+async def test_a_quiz_whose_start_fails_does_not_stay_registered(tutor, step) -> None:
+    tutor.class_quizzes.sleep = lambda seconds: asyncio.Event().wait()
+    tutor.class_quizzes.start(1, 500, 9, FailingAt(step))
+    [task] = [t for t in tutor.tasks._tasks if t.get_name() == "class-quiz-500"]
+    await asyncio.gather(task, return_exceptions=True)
+    assert tutor.class_quizzes.running() == []
+    tutor.class_quizzes.start(1, 500, 9, Recorder())  # the channel is free again
+    await tutor.class_quizzes.stop_all()
