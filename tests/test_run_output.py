@@ -33,6 +33,12 @@ def test_long_output_is_cut_with_a_note_and_attached_in_full() -> None:
     assert shown.attachment == text
 
 
+def test_no_run_of_backticks_closes_the_fence() -> None:
+    for fence in ("```", "````", "``````", "`` `"):
+        shown = render_run(result(stdout=f"{fence}\n# Heading\n[link](https://x)"))
+        assert shown.content.count("``") == 2  # the bot's own two fences, nothing else
+
+
 def test_mentions_and_code_fences_are_neutralised() -> None:
     shown = render_run(result(stdout="@everyone <@123> ```\nescape"))
     assert "@everyone" not in shown.content and "<@123>" not in shown.content

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import discord
 
 from bot.core.option_order import Shown
@@ -18,9 +20,14 @@ def clip(text: str, limit: int, note: str = "…") -> str:
     return text if len(text) <= limit else text[: limit - len(note)] + note
 
 
+def break_fences(text: str) -> str:
+    """No two backticks touch, so nothing in ``text`` can close (or open) a fence."""
+    return re.sub(r"`(?=`)", "`\u200b", text)
+
+
 def code_block(code: str, limit: int, lang: str = "py") -> str:
     """A fenced block that cannot be broken out of by backticks in the text."""
-    safe = code.replace("```", "`\u200b``")
+    safe = break_fences(code)
     fence_len = len(lang) + 8
     return f"```{lang}\n{clip(safe.rstrip(), limit - fence_len)}\n```"
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.core.code_runs import RunResult
 from bot.curriculum import display_limits as limits
+from bot.discord.ui.embeds import break_fences
 from bot.render.run_result import NO_INPUT_NOTE, combined_output, notes, status_line
 
 SHOWN_OUTPUT = 1500  # leaves room for the header and notes inside 2000 characters
@@ -22,7 +23,7 @@ class RenderedRun:
 def neutralise(text: str) -> str:
     """No pings and no escaping the code block, whatever the program printed."""
     return (
-        text.replace("```", "`\u200b``")
+        break_fences(text)
         .replace("@everyone", "@\u200beveryone")
         .replace("@here", "@\u200bhere")
         .replace("<@", "<\u200b@")
