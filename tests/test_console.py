@@ -451,3 +451,35 @@ async def test_always_pressing_the_first_button_is_right_only_by_chance(tutor) -
     out = await run_script(tutor, ["/quiz", *(["1", "next"] * 200), "stop"])
     assert out.count("Quiz (") == 201
     assert 0 < out.count("Correct!") <= 0.35 * 200
+
+
+def test_a_teachers_whole_session_on_stdin(tmp_path) -> None:
+    """The real CLI, real time: a class quiz with three students (the teacher stops it),
+    settings, a class reminder and a student's own, and a student's forget-me."""
+    script = [
+        "/class-quiz start questions:1 seconds:120",
+        "/user amy", "A",
+        "/user ben", "B",
+        "/user cy", "A",
+        "/user ada", "/class-quiz stop",
+        "/tutor-admin timezone Europe/Paris",
+        "/tutor-admin daily time:08:30",
+        "/user bob", "/flashcards daily dm 19:00", "/quiz", "A",
+        "/tutor forget-me", "yes",
+        "/quit",
+    ]  # fmt: skip
+    done = run_cli(["console", "--user", "ada"], "\n".join(script) + "\n", tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.count("locked in") == 3 and "Class quiz stopped: results" in out
+    assert "Timezone: Europe/Paris" in out and "The class's card of the day at 08:30" in out
+    assert "Your daily reminder, bob, at 19:00 (Europe/Paris)" in out
+    assert "Done: bob's progress is deleted." in out
+    db = sqlite3.connect(tmp_path / "t.sqlite3")
+    assert db.execute("SELECT count(*) FROM quiz_answers WHERE source = 'class'").fetchone() == (3,)
+    assert db.execute("SELECT timezone FROM guild_settings WHERE guild_id = 0").fetchone() == (
+        "Europe/Paris",
+    )
+    assert db.execute("SELECT local_time FROM daily_channels").fetchall() == [("08:30",)]
+    names = {name for (name,) in db.execute("SELECT display_name FROM learners")}
+    assert names == {"amy", "ben", "cy"}  # bob forgot himself; ada only set things up
