@@ -46,8 +46,8 @@ from aiohttp import web_app
 from discord import InteractionType
 
 from bot.core.classquiz import ClassQuiz
-from bot.core.clock import system_clock
 from bot.curriculum import Course, load_course
+from bot.ops.clock import system_clock
 from tests.discord_helpers import button_ids, make_bot
 from tests.fake_discord import (
     Callback,

@@ -53,9 +53,9 @@ def _content_stats(args: argparse.Namespace) -> int:
     """Item analysis of first attempts: the questions a teacher should look at."""
     import asyncio
 
-    from bot.core.clock import system_clock
     from bot.core.item_analysis import MIN_ANSWERS, ItemReport
     from bot.core.tutor import StartupError, Tutor
+    from bot.ops.clock import system_clock
 
     async def reports() -> list[ItemReport]:
         async with Tutor.from_settings(load_settings(), system_clock) as tutor:

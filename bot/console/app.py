@@ -28,9 +28,9 @@ from bot.config import Settings, load_settings
 from bot.console import admin, classquiz, daily, flashcards, general, lessons, progress, quiz, run
 from bot.console.screen import Screen
 from bot.console.session import Console
-from bot.core.clock import system_clock
 from bot.core.context import CONSOLE_GUILD
 from bot.core.tutor import StartupError, Tutor
+from bot.ops.clock import system_clock
 
 FEATURES = (admin, classquiz, daily, flashcards, general, lessons, progress, quiz, run)
 T = TypeVar("T")

@@ -1,14 +1,10 @@
-"""The real clock, for frontends to inject into the learning core (which never reads it)."""
+"""How the core is told the time: a ``Clock`` and a ``Sleep`` are injected, never read
+from the system here (the real ones come from ``bot.ops.clock``; tests pass their own)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]  # asyncio.sleep, or a test's virtual time
-
-
-def system_clock() -> datetime:
-    """Now, timezone-aware in UTC."""
-    return datetime.now(UTC)

@@ -16,9 +16,9 @@ import discord
 import yarl
 
 from bot.config import Settings, load_settings
-from bot.core.clock import system_clock
 from bot.core.tutor import StartupError, Tutor
 from bot.discord.client import TutorBot
+from bot.ops.clock import system_clock
 
 log = logging.getLogger("bot")
 
