@@ -147,6 +147,11 @@ class Tutor:
         self.ctx.courses.swap(course)
         return Reloaded(len(course.lessons), len(course.flashcards), len(course.questions))
 
+    async def prove_writable(self) -> None:
+        """One committed write; raises ``sqlite3.Error`` if the database refuses it (the
+        health heartbeat only beats while this succeeds)."""
+        await self.ctx.db.write_probe()
+
     async def stop(self) -> None:
         """Finish background work: class quizzes save and show their results, then the
         daily delivery and any other task are cancelled and awaited."""

@@ -26,7 +26,7 @@ from bot.core.tutor import Tutor
 from bot.discord.sender import DiscordSender
 from bot.discord.ui.actions import ActionButton
 from bot.discord.ui.replies import SHUTTING_DOWN, UserFacingError, context_of, report_error, send
-from bot.ops.health import HEARTBEAT_EVERY_S, heartbeat_path, touch
+from bot.ops.health import HEARTBEAT_EVERY_S, beat, heartbeat_path
 
 log = logging.getLogger("bot.discord")
 
@@ -79,7 +79,7 @@ class TutorBot(commands.AutoShardedBot):
         path = heartbeat_path(self.settings.db_path)
         while True:
             if self.is_ready() and not self.is_closed():
-                await asyncio.to_thread(touch, path)
+                await beat(self.tutor, path)
             await asyncio.sleep(HEARTBEAT_EVERY_S if self.is_ready() else 1.0)
 
     def command_tree_hash(self) -> str:

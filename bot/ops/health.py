@@ -1,17 +1,26 @@
 """Liveness of the Discord bot for container health checks.
 
-The running bot touches a heartbeat file next to its database while it is connected;
-``python -m bot health`` succeeds when that file is recent. No network call is needed,
-so a health check can never hit Discord's rate limits.
+The running bot touches a heartbeat file next to its database while it is connected and
+its database takes writes; ``python -m bot health`` succeeds when that file is recent. No
+network call is needed, so a health check can never hit Discord's rate limits.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import load_settings
+
+if TYPE_CHECKING:  # the health command itself stays light: no core imported
+    from bot.core.tutor import Tutor
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_S = 30.0
 STALE_AFTER_S = 3 * HEARTBEAT_EVERY_S
@@ -23,6 +32,19 @@ def heartbeat_path(db_path: Path) -> Path:
 
 def touch(path: Path) -> None:
     path.write_text(f"{time.time():.0f}\n")
+
+
+async def beat(tutor: Tutor, path: Path) -> bool:
+    """One heartbeat: a committed database write, then the file. A failure of either is
+    logged and skipped (the beat after may succeed); while it lasts, the file goes stale
+    and ``health`` reports unhealthy."""
+    try:
+        await tutor.prove_writable()
+        await asyncio.to_thread(touch, path)
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("heartbeat skipped: %s", exc)
+        return False
+    return True
 
 
 def main(argv: list[str]) -> int:

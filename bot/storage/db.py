@@ -43,8 +43,10 @@ class Database:
             raise StorageError(f"{path}: cannot open database: {exc}") from exc
         db = cls(conn, path)
         try:
+            await db._refuse_newer(migrations)  # before any pragma that writes the header
             await db._configure()
             await db._migrate(migrations)
+            await db._check_writable()
         except sqlite3.DatabaseError as exc:
             await conn.close()
             raise StorageError(f"{path}: unusable database: {exc}") from exc
@@ -67,7 +69,8 @@ class Database:
         version: int = (await self.fetchone("PRAGMA user_version"))[0]
         return version
 
-    async def _migrate(self, migrations: Sequence[Migration]) -> None:
+    async def _refuse_newer(self, migrations: Sequence[Migration]) -> None:
+        """A database written by a newer bot is refused without a byte changed."""
         current = await self.user_version()
         latest = max((m.version for m in migrations), default=0)
         if current > latest:
@@ -75,6 +78,9 @@ class Database:
                 f"{self.path}: schema version {current} is newer than this bot knows "
                 f"({latest}); upgrade the bot"
             )
+
+    async def _migrate(self, migrations: Sequence[Migration]) -> None:
+        current = await self.user_version()
         for migration in sorted(migrations, key=lambda m: m.version):
             if migration.version <= current:
                 continue
@@ -82,6 +88,23 @@ class Database:
                 for statement in _statements(migration.sql):
                     await tx.execute(statement)
                 await tx.execute(f"PRAGMA user_version = {migration.version}")
+
+    async def _check_writable(self) -> None:
+        """Refuse at start a database this process cannot write (a file restored as root
+        for a bot running as another user), rather than answer every command "Sorry"."""
+        try:
+            await self.write_probe()
+        except sqlite3.OperationalError as exc:
+            raise StorageError(
+                f"{self.path}: cannot write to the database ({exc}); check the owner and "
+                "permissions of the file and its folder"
+            ) from exc
+
+    async def write_probe(self) -> None:
+        """One small write, committed: proof the database takes writes now."""
+        version = await self.user_version()
+        async with self.transaction() as tx:
+            await tx.execute(f"PRAGMA user_version = {version}")  # rewrites the same value
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -1,0 +1,81 @@
+"""A database the bot cannot use is refused at start, untouched; a failing write shows
+in the health check, and the heartbeat outlives it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.ops.health import beat
+from bot.storage import Database, StorageError
+from tests.conftest import ROOT
+
+
+async def test_a_database_from_a_newer_bot_is_refused_without_a_byte_changed(tmp_path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("PRAGMA user_version = 99")
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(StorageError, match="schema version 99 is newer than this bot knows"):
+        await Database.open(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["future.sqlite3"]  # no -wal, -shm
+
+
+def immutable(path: Path, on: bool) -> bool:
+    """``chattr +i``: not even root may write the file (as for a bot running as another
+    user than the file's owner). False where the filesystem cannot do it."""
+    done = subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True)
+    return done.returncode == 0
+
+
+async def test_a_database_the_bot_cannot_write_is_refused_at_start_in_one_line(
+    tmp_path,
+) -> None:
+    db = tmp_path / "tutor.sqlite3"
+    await (await Database.open(db)).close()
+    if not immutable(db, True):
+        pytest.skip("this filesystem has no immutable files (chattr)")
+    try:
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot", "console"],
+            input="",
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={"PATH": "/usr/bin:/bin", "TUTOR_DB": str(db)},
+            timeout=120,
+            check=False,
+        )
+    finally:
+        immutable(db, False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr == (
+        f"cannot start: {db}: cannot write to the database (attempt to write a readonly "
+        "database); check the owner and permissions of the file and its folder\n"
+    )
+
+
+async def test_the_heartbeat_skips_while_writes_fail_and_beats_again_after(
+    tutor, tmp_path, monkeypatch
+) -> None:
+    path = tmp_path / "bot.heartbeat"
+    assert await beat(tutor, path) and path.exists()
+    path.unlink()
+
+    async def refused() -> None:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(tutor.ctx.db, "write_probe", refused)
+    assert not await beat(tutor, path) and not path.exists()  # health goes stale
+    monkeypatch.undo()
+    assert not await beat(tutor, tmp_path / "gone" / "bot.heartbeat")  # a file error too
+    assert await beat(tutor, path) and path.exists()
