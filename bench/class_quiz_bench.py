@@ -30,7 +30,6 @@ import cProfile
 import gc
 import math
 import os
-import re
 import sqlite3
 import statistics
 import sys
@@ -96,10 +95,11 @@ class Click:
     """One student's click: when it was due, sent, and what came back."""
 
     student: FakeMember
-    option: int
+    option: int  # the button's position as rendered (options are shuffled when shown)
     scheduled: float
     sent: float = math.nan
     ix: FakeInteraction | None = None
+    content_option: int = -1  # the option's index in the content, which the quiz holds
 
 
 class GcWatch:
@@ -239,7 +239,8 @@ def answered_split(message: FakeMessage) -> list[int]:
         for embed_field in embed.get("fields", []):
             if embed_field["name"] == "How the class answered":
                 lines = embed_field["value"].splitlines()
-                return [int(re.findall(r"\d+$", line)[0]) for line in lines]
+                # "✅ **B** ████ 40 · option text": the count ends the part before " · "
+                return [int(line.split(" · ")[0].split()[-1]) for line in lines]
     return []
 
 
@@ -254,6 +255,7 @@ async def click_on_time(
 ) -> None:
     await asyncio.sleep(max(0.0, click.scheduled - time.monotonic()))
     click.sent = time.monotonic()
+    click.content_option = int(custom_ids[click.option].rsplit(":", 1)[1])
     click.ix = await fake.click(question, custom_ids[click.option], user=click.student)
 
 
@@ -326,7 +328,7 @@ def tally(
     result: RoundResult, clicks: list[Click], saved: list[int], quiz: ClassQuiz | None
 ) -> None:
     """Lost = a student without a "Locked in", or whose answer was not held and saved."""
-    chosen = {c.student.id: c.option for c in clicks}
+    chosen = {c.student.id: c.content_option for c in clicks}
     locked = {
         c.student.id
         for c in clicks

@@ -60,7 +60,7 @@ def result_embed(quiz: ClassQuiz, result: QuestionResult) -> discord.Embed:
         count = result.split[option]
         mark = "✅" if option == result.question.answer_index else "▫️"
         bar = "█" * round(BAR_WIDTH * count / total)
-        text = clip(shown.options[position], 60)
+        text = clip(" ".join(shown.options[position].split()), 60)  # one line per option
         bars.append(f"{mark} **{LETTERS[position]}** {bar} {count} · {text}")
     embed.add_field(name="How the class answered", value="\n".join(bars), inline=False)
     fastest = ", ".join(f"{p.name} ({a.elapsed:.1f} s, +{a.points})" for p, a in result.fastest)
