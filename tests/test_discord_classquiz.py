@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.core.classquiz import ClassQuiz
 from bot.discord.client import TutorBot
-from bot.discord.ui.classquiz import answer_view
+from bot.discord.ui.classquiz import answer_view, result_embed
 from tests.conftest import CONTENT
 from tests.discord_helpers import connected_bot, custom_id_of
 from tests.factories import ManualTimer
@@ -135,3 +136,14 @@ async def test_buttons_left_by_a_crashed_quiz_answer_politely(classroom) -> None
     late = await fake.click(question, question.custom_ids[0], user=students[3])
     reply = (await late.response()).message
     assert reply.ephemeral and reply.content == "This class quiz is over."
+
+
+def test_the_class_split_has_one_line_per_option_even_for_printed_output(course) -> None:
+    multi_line = next(q for q in course.questions if any("\n" in o for o in q.options))
+    quiz = ClassQuiz(1, 2, 3, (multi_line,), 20)
+    quiz.open_next(datetime(2026, 3, 2, tzinfo=UTC))
+    split = next(
+        f for f in result_embed(quiz, quiz.close()).to_dict()["fields"]
+        if f["name"] == "How the class answered"
+    )  # fmt: skip
+    assert len(split["value"].splitlines()) == len(multi_line.options)
