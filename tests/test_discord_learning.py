@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import pytest
@@ -202,3 +203,38 @@ async def test_leaderboard_shows_top_and_own_rank(fake_discord, bot) -> None:
     embed = (await ix.response()).message.embeds[0]
     assert embed["title"] == "Leaderboard: all time"
     assert embed["footer"]["text"].startswith("You: #1 with")
+
+
+async def double_click(fake: FakeDiscord, message, label: str, user) -> list[str]:
+    """Two clicks on one button before either is answered, as Discord delivers a double
+    click; returns what each was told (a private note, or "" for the message's edit)."""
+    custom_id = custom_id_of(message, label)
+    clicks = await asyncio.gather(*(fake.click(message, custom_id, user=user) for _ in "12"))
+    answers = [await c.response() for c in clicks]
+    return [
+        a.message.content if a.message is not None and a.message.ephemeral else "" for a in answers
+    ]
+
+
+async def test_a_double_clicked_rating_counts_once(fake_discord, bot) -> None:
+    student = fake_discord.guild.student
+    ix = await fake_discord.slash("flashcards review", {"lesson": "tasks"}, user=student)
+    card = await ix.original(lambda m: not m.loading)
+    await click(fake_discord, card, "Show answer", student)
+    told = await double_click(fake_discord, card, "Good", student)
+    assert sorted(told) == ["", "That rating was already counted."]
+    rows = await bot.tutor.ctx.db.fetchall("SELECT count(*), sum(points) FROM review_log")
+    assert rows == [(1, 2)]
+
+
+async def test_a_double_clicked_answer_counts_once(fake_discord, bot) -> None:
+    student = fake_discord.guild.student
+    ix = await fake_discord.slash("quiz", {"lesson": "futures"}, user=student)
+    message = (await ix.response()).message
+    letter, _ = key_letter(bot, message)
+    told = await double_click(fake_discord, message, letter, student)
+    assert sorted(told) == ["", "That answer was already counted."]
+    rows = await bot.tutor.ctx.db.fetchall("SELECT count(*) FROM quiz_answers")
+    assert rows == [(1,)]
+    report = await bot.tutor.progress.report(Learner(fake_discord.guild.id, student.id))
+    assert report.answered == 1

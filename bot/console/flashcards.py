@@ -59,7 +59,8 @@ async def next_card(console: Console, session: ReviewSession, can_undo: bool = F
 
 def grade_button(console: Console, due: DueCard, grade: Grade, session: ReviewSession) -> Button:
     async def rate() -> None:
-        outcome = await console.tutor.flashcards.review(console.who, due.card.id, grade)
+        flashcards = console.tutor.flashcards
+        outcome = await flashcards.review(console.who, due.card.id, grade, due.reviews)
         session.ratings.append((grade, outcome.award.total))
         wait = (outcome.next_due - console.tutor.ctx.now()).total_seconds()
         console.say(

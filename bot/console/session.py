@@ -17,14 +17,21 @@ from bot.console.commands import ALIASES, COMMANDS, UsageError, find, keyword_na
 from bot.console.screen import Screen
 from bot.core.class_quizzes import ClassQuizRefused
 from bot.core.code_runs import CodeRunFailed, UnknownExample
-from bot.core.context import CONSOLE_GUILD, Learner
+from bot.core.context import CONSOLE_GUILD, AlreadyCounted, Learner
 from bot.core.guilds import InvalidSetting, Member
 from bot.core.tutor import Tutor
 
 log = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong with that command; it has been logged and nothing was lost."
-EXPECTED = (UsageError, CodeRunFailed, UnknownExample, ClassQuizRefused, InvalidSetting)
+EXPECTED = (
+    UsageError,
+    CodeRunFailed,
+    UnknownExample,
+    ClassQuizRefused,
+    InvalidSetting,
+    AlreadyCounted,
+)
 LineReader = Callable[[str], Awaitable[None]]
 
 

@@ -22,6 +22,11 @@ from bot.storage.learners import LearnerRow
 CONSOLE_GUILD = 0  # the console's own guild (Discord DMs outside a server use it too)
 
 
+class AlreadyCounted(Exception):
+    """A second click on a button whose action is already saved (Discord delivers both
+    clicks of a double click): nothing new is written; the message says so."""
+
+
 @dataclass(frozen=True)
 class Learner:
     """A student in one guild (the console uses ``CONSOLE_GUILD``)."""

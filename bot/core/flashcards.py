@@ -18,7 +18,7 @@ from enum import IntEnum
 import aiosqlite
 from fsrs import Card, Rating, Scheduler
 
-from bot.core.context import CoreContext, Learner
+from bot.core.context import AlreadyCounted, CoreContext, Learner
 from bot.core.scoring import (
     REVIEW_POINTS,
     Award,
@@ -45,6 +45,7 @@ class Grade(IntEnum):
 class DueCard:
     card: Flashcard
     is_new: bool
+    reviews: int = 0  # ratings so far: a rating button carries it, so a second click is seen
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class Flashcards:
             now = act.now.timestamp()
             due = await cards.first_due(act.conn, who.guild_id, who.user_id, now, deck.keys())
             if due is not None:
-                return DueCard(deck[due.card_id], is_new=False)
+                count = await cards.review_count(act.conn, who.guild_id, who.user_id, due.card_id)
+                return DueCard(deck[due.card_id], is_new=False, reviews=count)
             if await self._new_left_today(act.conn, who, act.now, act.timezone) <= 0:
                 return None
             seen = await cards.states(act.conn, who.guild_id, who.user_id)
@@ -114,9 +116,17 @@ class Flashcards:
         introduced = await cards.introduced_on(conn, who.guild_id, who.user_id, today)
         return settings.new_cards_per_day - introduced
 
-    async def review(self, who: Learner, card_id: str, grade: Grade) -> ReviewOutcome:
+    async def review(
+        self, who: Learner, card_id: str, grade: Grade, reviews: int | None = None
+    ) -> ReviewOutcome:
+        """Record a rating. ``reviews`` is how many ratings the card had when it was shown:
+        if one was recorded since (a double click), ``AlreadyCounted`` and nothing new."""
         card = self.card(card_id)
         async with self._ctx.activity(who) as act:
+            if reviews is not None and reviews != await cards.review_count(
+                act.conn, who.guild_id, who.user_id, card_id
+            ):
+                raise AlreadyCounted("That rating was already counted.")
             previous = await cards.state(act.conn, who.guild_id, who.user_id, card_id)
             state = (
                 Card.from_json(previous.fsrs)

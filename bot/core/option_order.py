@@ -21,6 +21,7 @@ class Shown:
     question: Question
     order: tuple[int, ...]
     seen_before: bool = False  # every question of its pool was answered: a repeat
+    attempt: int | None = None  # answers to it before this showing (a double click shows)
 
     @property
     def options(self) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 
-from bot.core.context import Activity, CoreContext, Learner
+from bot.core.context import Activity, AlreadyCounted, CoreContext, Learner
 from bot.core.option_order import Shown, shuffled
 from bot.core.scoring import QUIZ_POINTS, REPEAT_POINTS, Award, award_activity
 from bot.curriculum.models import Difficulty, Question
@@ -81,8 +81,9 @@ class Quiz:
         chosen = await self._choose(who, lesson_id, difficulty)
         if chosen is None:
             return None
-        question, seen_before = chosen
-        return replace(shuffled(question, self._rng), seen_before=seen_before)
+        question, seen_before, attempt = chosen
+        shown = shuffled(question, self._rng)
+        return replace(shown, seen_before=seen_before, attempt=attempt)
 
     def shown(self, question_id: str, order: str) -> Shown:
         """A question as it was shown (a button carries the order it was shown in)."""
@@ -90,7 +91,7 @@ class Quiz:
 
     async def _choose(
         self, who: Learner, lesson_id: str | None, difficulty: Difficulty | None
-    ) -> tuple[Question, bool] | None:
+    ) -> tuple[Question, bool, int] | None:
         candidates = self.pool(lesson_id, difficulty)
         if not candidates:
             return None
@@ -100,8 +101,9 @@ class Quiz:
         best = _priority(history.get(ranked[0].id))[0]
         group = [q for q in ranked if _priority(history.get(q.id))[0] == best]
         if best == 0:
-            return self._rng.choice(group), False
-        return group[0], True
+            return self._rng.choice(group), False, 0
+        chosen = group[0]
+        return chosen, True, history[chosen.id].answered
 
     async def answer(self, who: Learner, shown: Shown, chosen: int) -> QuizOutcome:
         """Grade ``chosen`` (the option's content index) of a question shown as ``shown``."""
@@ -110,6 +112,10 @@ class Quiz:
             raise ValueError(f"option {chosen + 1} does not exist (1-{len(question.options)})")
         correct = chosen == question.answer_index
         async with self._ctx.activity(who) as act:
+            if shown.attempt is not None and shown.attempt != await quiz_answers.answer_count(
+                act.conn, who.guild_id, who.user_id, question.id
+            ):
+                raise AlreadyCounted("That answer was already counted.")
             points = 0
             if correct:
                 before = await quiz_answers.answered_correctly(

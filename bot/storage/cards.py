@@ -182,6 +182,17 @@ async def reviews_since(
     )
 
 
+async def review_count(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, card_id: str
+) -> int:
+    """How many ratings of this card the learner has (undo takes one back)."""
+    return await _count(
+        conn,
+        "SELECT count(*) FROM review_log WHERE guild_id = ? AND user_id = ? AND card_id = ?",
+        (guild_id, user_id, card_id),
+    )
+
+
 async def _count(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> int:
     """The single number a ``SELECT count(*)`` query yields."""
     async with conn.execute(sql, params) as cursor:

@@ -58,6 +58,17 @@ async def record(
     )
 
 
+async def answer_count(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, question_id: str
+) -> int:
+    async with conn.execute(
+        "SELECT count(*) FROM quiz_answers WHERE guild_id = ? AND user_id = ? AND question_id = ?",
+        (guild_id, user_id, question_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def answered_correctly(
     conn: aiosqlite.Connection, guild_id: int, user_id: int, question_id: str
 ) -> bool:

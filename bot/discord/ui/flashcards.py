@@ -42,7 +42,7 @@ def card_embed(card: Flashcard, is_new: bool, done: int, back: bool) -> discord.
 def front_view(due: DueCard, lesson: str, guild: str, done: int, can_undo: bool) -> discord.ui.View:
     row = [
         button("Show answer", "cards-show", due.card.id, int(due.is_new), lesson, guild, done,
-               style=discord.ButtonStyle.primary),
+               due.reviews, style=discord.ButtonStyle.primary),
         button("Stop", "cards-stop", lesson, guild, done),
     ]  # fmt: skip
     if can_undo:
@@ -50,11 +50,14 @@ def front_view(due: DueCard, lesson: str, guild: str, done: int, can_undo: bool)
     return view_of(row)
 
 
-def back_view(card: Flashcard, lesson: str, guild: str, done: int) -> discord.ui.View:
+def back_view(
+    card: Flashcard, lesson: str, guild: str, done: int, reviews: int | str = ""
+) -> discord.ui.View:
+    """Each rating carries how many ratings the card had when shown ("" on old buttons)."""
     return view_of(
         [
             button(grade.name.title(), "cards-rate", card.id, grade.value, lesson, guild, done,
-                   style=GRADE_STYLES[grade])
+                   reviews, style=GRADE_STYLES[grade])
             for grade in Grade
         ],
         [button("Stop", "cards-stop", lesson, guild, done)],
@@ -107,19 +110,20 @@ async def on_start(interaction: discord.Interaction, args: list[str]) -> None:
 
 @action("cards-show")
 async def on_show(interaction: discord.Interaction, args: list[str]) -> None:
-    card_id, is_new, lesson, guild, done = args
+    card_id, is_new, lesson, guild, done, *reviews = args
     card = tutor_bot(interaction).tutor.flashcards.card(card_id)
     await interaction.response.edit_message(
         embed=card_embed(card, is_new == "1", int(done), back=True),
-        view=back_view(card, lesson, guild, int(done)),
+        view=back_view(card, lesson, guild, int(done), reviews[0] if reviews else ""),
     )
 
 
 @action("cards-rate")
 async def on_rate(interaction: discord.Interaction, args: list[str]) -> None:
-    card_id, grade, lesson, guild, done = args
+    card_id, grade, lesson, guild, done, *reviews = args
     core = tutor_bot(interaction).tutor.flashcards
-    await core.review(learner_of(interaction, _guild(guild)), card_id, Grade(int(grade)))
+    seen = int(reviews[0]) if reviews and reviews[0] else None
+    await core.review(learner_of(interaction, _guild(guild)), card_id, Grade(int(grade)), seen)
     message = await next_card_message(interaction, lesson, guild, int(done) + 1, can_undo=True)
     await interaction.response.edit_message(**message)
 

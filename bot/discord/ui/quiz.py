@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import discord
 
 from bot.core.option_order import Shown
@@ -35,7 +37,8 @@ def answer_buttons(
 
     return [
         button(LETTERS[position], "quiz-answer", shown.question.id, option, lesson, difficulty,
-               shown.encoded(), style=style(option), disabled=outcome is not None)
+               shown.encoded(), "" if shown.attempt is None else shown.attempt,
+               style=style(option), disabled=outcome is not None)
         for position, option in enumerate(shown.order)
     ]  # fmt: skip
 
@@ -103,14 +106,15 @@ async def on_next(interaction: discord.Interaction, args: list[str]) -> None:
 
 @action("quiz-answer")
 async def on_answer(interaction: discord.Interaction, args: list[str]) -> None:
-    question_id, chosen, lesson, difficulty, *order = args
+    question_id, chosen, lesson, difficulty, *extra = args
     core = tutor_bot(interaction).tutor.quiz
-    question = core.question(question_id)
     # Buttons sent before options were shuffled carry no order: they were shown as written.
-    as_shown = order[0] if order else "".join(map(str, range(len(question.options))))
-    outcome = await core.answer(
-        learner_of(interaction), core.shown(question_id, as_shown), int(chosen)
+    shown = (
+        core.shown(question_id, extra[0]) if extra else Shown.as_written(core.question(question_id))
     )
+    if len(extra) > 1 and extra[1]:  # answers before this showing: a double click shows
+        shown = replace(shown, attempt=int(extra[1]))
+    outcome = await core.answer(learner_of(interaction), shown, int(chosen))
     await interaction.response.edit_message(
         embed=feedback_embed(outcome), view=answered_view(outcome, lesson, difficulty)
     )

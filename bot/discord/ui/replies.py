@@ -9,6 +9,8 @@ from typing import Any, TypedDict
 
 import discord
 
+from bot.core.context import AlreadyCounted
+
 log = logging.getLogger("bot.discord")
 
 SHUTTING_DOWN = "The tutor is restarting; try again in a few seconds."
@@ -45,7 +47,7 @@ async def send(interaction: discord.Interaction, **kwargs: Any) -> None:
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """One private message for the user, one log line (with traceback) for us."""
-    if isinstance(error, UserFacingError):
+    if isinstance(error, UserFacingError | AlreadyCounted):
         message = str(error)
     else:
         message = SORRY
