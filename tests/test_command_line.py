@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.cli import run_bot
 
 COMMANDS = [
     ["content", "check"],
@@ -27,16 +26,7 @@ COMMANDS = [
 
 
 def bot(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input="",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "TUTOR_DB": str(tmp_path / "t.sqlite3"), **env},
-        timeout=120,
-        check=False,
-    )
+    return run_bot(args, tmp_path / "t.sqlite3", **env)
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a))

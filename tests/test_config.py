@@ -7,8 +7,6 @@ exits 2 before anything starts.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import pytest
 import yaml
 
 from bot.config import ConfigError, Settings, load_settings
+from tests.cli import run_bot
 from tests.conftest import ROOT
 
 NO_FILE = Path("/nonexistent/config.yaml")
@@ -178,20 +177,7 @@ def test_the_example_config_names_only_real_settings() -> None:
 
 
 def test_the_command_line_refuses_a_bad_timezone_in_one_line(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "console"],
-        input="",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "TUTOR_DB": str(tmp_path / "t.sqlite3"),
-            "TUTOR_TIMEZONE": "Europe/Pari",
-        },
-        timeout=120,
-        check=False,
-    )
+    done = run_bot(["console"], tmp_path / "t.sqlite3", TUTOR_TIMEZONE="Europe/Pari")
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("configuration error: setting 'default_timezone' must be ")

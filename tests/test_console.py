@@ -24,6 +24,8 @@ from bot.core.tutor import Tutor
 from bot.discord.client import discord_guilds
 from bot.sandbox.client import SandboxUnavailable
 from bot.storage import learners
+from tests.cli import run_bot
+from tests.conftest import ROOT
 from tests.factories import CannedSandbox, ManualTimer, make_course, open_tutor
 
 Step = str | Callable[[], Awaitable[object]]
@@ -371,22 +373,8 @@ def test_an_unknown_option_value_is_a_usage_error() -> None:
 # -- the real command line -----------------------------------------------------------------
 
 
-def run_cli(args: list[str], stdin: str, tmp_path: Path, cwd: Path | None = None):
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        env={"TUTOR_DB": str(tmp_path / "t.sqlite3"), "PATH": "/usr/bin:/bin"},
-        timeout=120,
-        check=False,
-    )
+def run_cli(args: list[str], stdin: str, tmp_path: Path, cwd: Path = ROOT):
+    return run_bot(args, tmp_path / "t.sqlite3", stdin, cwd)
 
 
 def test_the_console_runs_from_the_command_line_with_piped_stdin(tmp_path) -> None:

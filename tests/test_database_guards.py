@@ -7,14 +7,13 @@ import asyncio
 import hashlib
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.ops.health import beat
 from bot.storage import Database, StorageError
-from tests.conftest import ROOT
+from tests.cli import run_bot
 
 
 async def test_a_database_from_a_newer_bot_is_refused_without_a_byte_changed(tmp_path) -> None:
@@ -44,17 +43,7 @@ async def test_a_database_the_bot_cannot_write_is_refused_at_start_in_one_line(
     if not immutable(db, True):
         pytest.skip("this filesystem has no immutable files (chattr)")
     try:
-        done = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "bot", "console"],
-            input="",
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env={"PATH": "/usr/bin:/bin", "TUTOR_DB": str(db)},
-            timeout=120,
-            check=False,
-        )
+        done = await asyncio.to_thread(run_bot, ["console"], db)
     finally:
         immutable(db, False)
     assert done.returncode == 1, done.stdout + done.stderr

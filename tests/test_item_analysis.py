@@ -7,14 +7,12 @@ trip each flag once; a question with fewer than twenty first attempts is never f
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 
 from bot.core.context import Learner
 from bot.core.item_analysis import MIN_ANSWERS
 from bot.core.option_order import Shown
 from bot.core.tutor import Tutor
-from tests.conftest import ROOT
+from tests.cli import run_bot
 from tests.factories import make_course
 
 LEARNERS = 30
@@ -92,16 +90,7 @@ async def test_content_stats_prints_the_questions_to_review(tmp_path, course, cl
         shown = Shown.as_written(question)
         await seeded.quiz.answer(Learner(7, n, f"s{n}"), shown, question.answer_index)
     await seeded.close()
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot", "content", "stats", "--guild", "7"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "TUTOR_DB": str(db)},
-        timeout=120,
-        check=False,
-    )
+    done = await asyncio.to_thread(run_bot, ["content", "stats", "--guild", "7"], db)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
         "1 questions answered; 1 with >= 20 first attempts; 1 to review\n"
