@@ -162,3 +162,26 @@ async def test_an_unreachable_discord_is_one_clear_line(tmp_path) -> None:
     assert bot.returncode == 1
     assert errors.decode().startswith(f"cannot reach Discord at http://127.0.0.1:{port}/api/v10")
     assert "Traceback" not in errors.decode()
+
+
+async def test_a_second_bot_on_the_same_database_exits_with_one_line(running, tmp_path) -> None:
+    fake, first = running
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DISCORD_TOKEN": fake.token,
+        "TUTOR_DB": str(tmp_path / "tutor.sqlite3"),
+        "TUTOR_CONFIG": str(tmp_path / "none.yaml"),
+        **fake.env,
+    }
+    second = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(PATIENCE_S):
+        _, errors = await second.communicate()
+    assert second.returncode == 1
+    lines = errors.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("cannot start: another bot process")
+    assert f"pid {first.pid}" in lines[0]
+    assert first.returncode is None  # the first one serves on

@@ -25,6 +25,7 @@ from bot.core.daily import DailyPrompts, GuildScope, Sender
 from bot.core.flashcards import Flashcards
 from bot.core.guilds import Guilds
 from bot.core.item_analysis import ItemAnalysis
+from bot.core.lease import Lease, ShardRange
 from bot.core.meta import Remembered
 from bot.core.progress import Progress
 from bot.core.quiz import Quiz
@@ -60,6 +61,8 @@ class Tutor:
     items: ItemAnalysis
     content_dir: Path | None = None
     tasks: TaskKeeper = field(default_factory=TaskKeeper)
+    sleep: Sleep = asyncio.sleep
+    lease: Lease | None = None
 
     @classmethod
     async def open(
@@ -94,6 +97,7 @@ class Tutor:
             items=ItemAnalysis(ctx),
             content_dir=content_dir,
             tasks=tasks,
+            sleep=sleep,
         )
 
     @classmethod
@@ -134,6 +138,16 @@ class Tutor:
     def course(self) -> Course:
         return self.ctx.course
 
+    async def take_lease(self, shards: ShardRange) -> Lease:
+        """Serve ``shards`` of this database alone (the Discord bot does; the console and
+        backups do not); ``LeaseHeld`` names the live process that already does. The lease
+        is renewed until ``close``; its ``lost`` event fires if it was taken over."""
+        lease = Lease(self.ctx, shards, self.sleep)
+        await lease.acquire()
+        self.lease = lease
+        self.tasks.spawn(lease.keep(), name="lease")
+        return lease
+
     def deliver_daily_prompts(self, sender: Sender, scope: GuildScope) -> None:
         """Start the frontend's delivery task (kept and stopped by the core)."""
         self.tasks.spawn(self.daily.run(sender, scope), name="daily-prompts")
@@ -160,4 +174,6 @@ class Tutor:
 
     async def close(self) -> None:
         await self.stop()
+        if self.lease is not None:
+            await self.lease.release()
         await self.ctx.db.close()

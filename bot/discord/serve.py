@@ -16,6 +16,7 @@ import discord
 import yarl
 
 from bot.config import Settings, load_settings
+from bot.core.lease import EVERY_SHARD, LeaseHeld
 from bot.core.tutor import StartupError, Tutor
 from bot.discord.client import TutorBot
 from bot.ops.clock import system_clock
@@ -31,8 +32,9 @@ def point_discord_py_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-async def _serve(bot: TutorBot, token: str) -> None:
-    """Run until disconnected or until SIGINT/SIGTERM asks for a graceful stop."""
+async def _serve(bot: TutorBot, token: str, lease_lost: asyncio.Event) -> None:
+    """Run until disconnected, until SIGINT/SIGTERM asks for a graceful stop, or until
+    another process took the database lease over (then this one must stop serving)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -40,11 +42,14 @@ async def _serve(bot: TutorBot, token: str) -> None:
     async with bot:
         connection = asyncio.create_task(bot.start(token), name="discord")
         stopping = asyncio.create_task(stop.wait(), name="wait-for-signal")
-        await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        lost = asyncio.create_task(lease_lost.wait(), name="wait-for-lease-loss")
+        await asyncio.wait({connection, stopping, lost}, return_when=asyncio.FIRST_COMPLETED)
         if stopping.done():
             log.info("signal received: shutting down")
+        if not connection.done():
             await bot.close()
         stopping.cancel()
+        lost.cancel()
         await connection
 
 
@@ -55,8 +60,11 @@ async def run_bot(settings: Settings) -> int:
     point_discord_py_at(settings)
     try:
         async with Tutor.from_settings(settings, system_clock) as tutor:
-            await _serve(TutorBot(settings, tutor), settings.discord_token)
-    except StartupError as exc:
+            lease = await tutor.take_lease(EVERY_SHARD)
+            await _serve(TutorBot(settings, tutor), settings.discord_token, lease.lost)
+            if lease.lost.is_set():
+                return 1
+    except (StartupError, LeaseHeld) as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         return 1
     except discord.LoginFailure as exc:

@@ -165,4 +165,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE quiz_answers ADD COLUMN shown_order TEXT
         """,
     ),
+    Migration(
+        6,
+        "leases: which bot process serves which shards of this database",
+        """
+        CREATE TABLE leases (
+            owner TEXT PRIMARY KEY,
+            first_shard INTEGER NOT NULL,
+            last_shard INTEGER NOT NULL,
+            shard_count INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            renewed_at REAL NOT NULL
+        )
+        """,
+    ),
 )
