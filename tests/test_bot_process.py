@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.fake_discord import FakeDiscord
+from tests.fake_discord.models import FakeUser, walk_components
 
 T = TypeVar("T")
 # Only for a bot that never gets there: every wait ends as soon as what it waits for happens.
@@ -55,33 +56,46 @@ async def file_appears(path: Path) -> None:
             await asyncio.sleep(0.05)
 
 
+async def start_bot(fake: FakeDiscord, db: Path, sandbox_port: int) -> asyncio.subprocess.Process:
+    """`python -m bot run` against the stand-in; returns once it is connected."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DISCORD_TOKEN": fake.token,
+        "TUTOR_DB": str(db),
+        # Nothing listens there: /run must say so.
+        "TUTOR_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
+        "TUTOR_CONFIG": str(db.parent / "none.yaml"),
+        **fake.env,
+    }
+    connections = fake.gateway.connected
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        # Commands synced, and the connection was sent READY and GUILD_CREATE before
+        # anything else: the bot reads them before any interaction.
+        await unless_it_exits(
+            bot,
+            fake.until(
+                lambda: fake.synced_commands() and fake.gateway.connected > connections,
+                "the bot's commands and its gateway connection",
+            ),
+        )
+    except BaseException:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+        raise
+    return bot
+
+
 @pytest.fixture
 async def running(tmp_path) -> AsyncIterator[tuple[FakeDiscord, asyncio.subprocess.Process]]:
     async with FakeDiscord(wait_timeout=PATIENCE_S) as fake:
         with refused_port() as no_sandbox:
-            env = {
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                "DISCORD_TOKEN": fake.token,
-                "TUTOR_DB": str(tmp_path / "tutor.sqlite3"),
-                # Nothing listens there: /run must say so.
-                "TUTOR_SANDBOX_URL": f"http://127.0.0.1:{no_sandbox}",
-                "TUTOR_CONFIG": str(tmp_path / "none.yaml"),
-                **fake.env,
-            }
-            bot = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            )  # fmt: skip
+            bot = await start_bot(fake, tmp_path / "tutor.sqlite3", no_sandbox)
             try:
-                # Commands synced, and the connection was sent READY and GUILD_CREATE
-                # before anything else: the bot reads them before any interaction.
-                await unless_it_exits(
-                    bot,
-                    fake.until(
-                        lambda: fake.synced_commands() and fake.gateway.connected,
-                        "the bot's commands and its gateway connection",
-                    ),
-                )
                 yield fake, bot
             finally:
                 if bot.returncode is None:
@@ -185,3 +199,47 @@ async def test_a_second_bot_on_the_same_database_exits_with_one_line(running, tm
     assert lines[0].startswith("cannot start: another bot process")
     assert f"pid {first.pid}" in lines[0]
     assert first.returncode is None  # the first one serves on
+
+
+async def test_a_bot_killed_during_a_class_quiz_loses_no_acknowledged_answer(
+    running, tmp_path
+) -> None:
+    fake, bot = running
+    g = fake.guild
+    db_path = tmp_path / "tutor.sqlite3"
+    students = [g.student] + [g.add_member(FakeUser(f"student-{i}")) for i in range(11)]
+    await fake.slash("class-quiz start", {"questions": 3, "seconds": 120}, user=g.teacher)
+    question = await fake.wait_for_message(
+        g.text_channel, lambda m: "Class quiz ·" in str(m.embeds) and not m.ephemeral
+    )
+    clicks = [
+        await fake.click(question, question.custom_ids[i % 2], user=student)
+        for i, student in enumerate(students)
+    ]
+    replies = [await click.response() for click in clicks]
+    acknowledged = sum(r.message is not None and "Locked in" in r.message.content for r in replies)
+    assert acknowledged == len(students)
+
+    bot.kill()  # SIGKILL: no clean-up of any kind
+    await bot.wait()
+    db = sqlite3.connect(db_path)
+    assert db.execute("SELECT count(*) FROM class_quiz_answers").fetchone() == (acknowledged,)
+    # The dead process's lease goes stale after 15 s; age it instead of waiting.
+    with db:
+        db.execute("UPDATE leases SET renewed_at = renewed_at - 60")
+    await fake.until(lambda: fake.gateway.connected == 0, "the dead bot's disconnection")
+
+    with refused_port() as no_sandbox:
+        successor = await start_bot(fake, db_path, no_sandbox)
+    try:
+        ended = await fake.wait_for_message(
+            g.text_channel, lambda m: m.id == question.id and "ended early" in str(m.embeds)
+        )
+        assert all(c["disabled"] for c in walk_components(ended.components) if "custom_id" in c)
+        counted = db.execute("SELECT count(*) FROM quiz_answers WHERE source = 'class'").fetchone()
+        assert counted == (acknowledged,)
+        for student in students:
+            assert student.name in ended.embeds[0]["description"]
+    finally:
+        successor.send_signal(signal.SIGTERM)
+        await successor.communicate()

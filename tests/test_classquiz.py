@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
 
 import pytest
 
-from bot.core.class_quizzes import ClassQuizRefused, drive
+from bot.core import class_quizzes
+from bot.core.class_quizzes import ClassQuizRefused, Interrupted
 from bot.core.classquiz import ClassQuiz, Verdict, kahoot_points, streak_bonus
+from bot.core.context import Learner
 from bot.storage import learners
+from tests.factories import open_tutor
 
 
 def make_quiz(tutor, n: int = 2, seconds: int = 20) -> ClassQuiz:
@@ -135,18 +139,33 @@ class Recorder:
         self.events.append(("finished", [p.user_id for p in podium], stopped))
 
 
+ADA, BO, CY = Learner(1, 7, "ada"), Learner(1, 8, "bo"), Learner(1, 9, "cy")
+
+
+def quiz_task(tutor, channel_id: int = 500) -> asyncio.Task:
+    [task] = [t for t in tutor.tasks._tasks if t.get_name() == f"class-quiz-{channel_id}"]
+    return task
+
+
+async def answer_right(tutor, who: Learner) -> Verdict:
+    quiz = tutor.class_quizzes.get(500)
+    verdict, _ = await tutor.class_quizzes.answer(500, who, quiz.index, quiz.current.answer_index)
+    return verdict
+
+
 async def test_the_driver_runs_every_question_and_saves_points(tutor, clock) -> None:
-    quiz = make_quiz(tutor, n=2, seconds=12)
     recorder = Recorder()
 
     async def sleep(seconds: float) -> None:
         if quiz.is_open and seconds < 5:  # a student answers near the end
-            quiz.submit(7, "ada", quiz.index, quiz.current.answer_index, clock.now)
+            await answer_right(tutor, ADA)
         clock.advance(seconds=seconds)
-        await asyncio.sleep(0)
 
-    await drive(quiz, recorder, tutor.ctx, sleep)
+    tutor.class_quizzes.sleep = sleep
+    quiz = tutor.class_quizzes.start(1, 500, 9, recorder, questions=2, seconds=12)
+    await quiz_task(tutor)
     assert recorder.events == [
+        ("announce", 2),
         ("open", 0), ("tick", 7), ("tick", 2), ("closed", 0, 1),
         ("open", 1), ("tick", 7), ("tick", 2), ("closed", 1, 1),
         ("finished", [7], False),
@@ -160,41 +179,183 @@ async def test_the_driver_runs_every_question_and_saves_points(tutor, clock) -> 
 
 
 async def test_stopping_closes_the_question_and_still_saves(tutor, clock) -> None:
-    quiz = make_quiz(tutor, n=3, seconds=30)
     recorder = Recorder()
     answered = asyncio.Event()
 
     async def sleep(seconds: float) -> None:
-        quiz.submit(7, "ada", quiz.index, quiz.current.answer_index, clock.now)
+        await answer_right(tutor, ADA)
         answered.set()
         await asyncio.Event().wait()  # the timer waits until the teacher stops
 
-    task = asyncio.create_task(drive(quiz, recorder, tutor.ctx, sleep))
+    tutor.class_quizzes.sleep = sleep
+    tutor.class_quizzes.start(1, 500, 9, recorder, questions=3, seconds=30)
     await answered.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert recorder.events == [("open", 0), ("closed", 0, 1), ("finished", [7], True)]
-    async with tutor.ctx.db.transaction() as conn:
-        rows = await conn.execute_fetchall("SELECT points FROM quiz_answers")
+    assert await tutor.class_quizzes.stop(500)
+    assert recorder.events == [
+        ("announce", 3), ("open", 0), ("closed", 0, 1), ("finished", [7], True)
+    ]  # fmt: skip
+    rows = await tutor.ctx.db.fetchall("SELECT points FROM quiz_answers")
     assert rows == [(1000,)]
 
 
 async def test_a_failing_display_never_loses_the_scores(tutor, clock) -> None:
-    quiz = make_quiz(tutor, n=2, seconds=10)
-
     class Broken(Recorder):
         async def tick(self, quiz, remaining) -> None:
             raise ConnectionError("message deleted")
 
     async def sleep(seconds: float) -> None:
-        quiz.submit(7, "ada", quiz.index, quiz.current.answer_index, clock.now)
+        await answer_right(tutor, ADA)
         clock.advance(seconds=seconds)
 
+    tutor.class_quizzes.sleep = sleep
+    tutor.class_quizzes.start(1, 500, 9, Broken(), questions=2, seconds=10)
     with pytest.raises(ConnectionError):
-        await drive(quiz, Broken(), tutor.ctx, sleep)
+        await quiz_task(tutor)
     rows = await tutor.ctx.db.fetchall("SELECT user_id, points FROM quiz_answers")
     assert rows == [(7, 1000)]
+
+
+async def saved_answers(tutor) -> list[tuple]:
+    return await tutor.ctx.db.fetchall(
+        "SELECT user_id, question_index, points FROM class_quiz_answers ORDER BY user_id"
+    )
+
+
+def stand_still(tutor) -> None:
+    tutor.class_quizzes.sleep = lambda seconds: asyncio.Event().wait()
+
+
+async def open_question(tutor, recorder: Recorder, questions: int = 3) -> None:
+    """Start a quiz whose timer never runs out, and wait until its first question is open."""
+    opened = asyncio.Event()
+
+    class Opening(type(recorder)):
+        async def question_opened(self, quiz, question):
+            await super().question_opened(quiz, question)
+            opened.set()
+            return 4242  # the message showing it
+
+    recorder.__class__ = Opening
+    stand_still(tutor)
+    tutor.class_quizzes.start(1, 500, 9, recorder, questions=questions, seconds=30)
+    await opened.wait()
+
+
+async def test_an_answer_is_in_the_database_before_it_is_acknowledged(tutor) -> None:
+    await open_question(tutor, Recorder())
+    assert await answer_right(tutor, ADA) is Verdict.accepted
+    assert await saved_answers(tutor) == [(7, 0, 1000)]
+    assert await answer_right(tutor, ADA) is Verdict.already_answered
+    assert await saved_answers(tutor) == [(7, 0, 1000)]
+    await tutor.class_quizzes.stop_all()
+
+
+async def test_a_thousand_clicks_at_once_share_a_few_commits(tutor) -> None:
+    await open_question(tutor, Recorder())
+    commits = []
+    answers = tutor.class_quizzes._answers
+    write = answers._write
+
+    async def counting(conn, rows) -> None:
+        commits.append(len(rows))
+        await write(conn, rows)
+
+    answers._write = counting
+    students = [Learner(1, uid, f"s{uid}") for uid in range(1000, 2000)]
+    verdicts = await asyncio.gather(*(answer_right(tutor, s) for s in students))
+    assert verdicts == [Verdict.accepted] * 1000
+    assert sum(commits) == 1000 and len(commits) <= 3
+    assert len(await saved_answers(tutor)) == 1000
+    await tutor.class_quizzes.stop_all()
+
+
+async def test_an_answer_that_cannot_be_saved_is_not_acknowledged(tutor) -> None:
+    await open_question(tutor, Recorder())
+    answers = tutor.class_quizzes._answers
+    write = answers._write
+
+    async def locked(conn, rows) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    answers._write = locked
+    assert await answer_right(tutor, ADA) is Verdict.not_saved
+    answers._write = write
+    assert await answer_right(tutor, ADA) is Verdict.accepted  # the retry counts
+    assert await saved_answers(tutor) == [(7, 0, 1000)]
+    await tutor.class_quizzes.stop_all()
+
+
+async def test_after_a_crash_every_acknowledged_answer_counts_and_the_channel_is_told(
+    tmp_path, tutor, clock
+) -> None:
+    await open_question(tutor, Recorder())
+    for student in (ADA, BO, CY):
+        assert await answer_right(tutor, student) is Verdict.accepted
+    # The process dies here: nothing of the quiz's end runs. The next one opens the file.
+    successor = await open_tutor(tmp_path, clock)
+    told: list[Interrupted] = []
+
+    async def tell(quiz: Interrupted) -> None:
+        told.append(quiz)
+
+    try:
+        assert await successor.class_quizzes.recover(lambda guild: True, tell) == 1
+        [quiz] = told
+        assert (quiz.channel_id, quiz.message_id, quiz.reached) == (500, 4242, 1)
+        assert [s.name for s in quiz.standings] == ["ada", "bo", "cy"]
+        assert all(s.correct == 1 and s.points > 0 for s in quiz.standings)
+        rows = await successor.ctx.db.fetchall(
+            "SELECT user_id, points FROM quiz_answers WHERE source = 'class' ORDER BY user_id"
+        )
+        assert [r[0] for r in rows] == [7, 8, 9]
+        assert await successor.class_quizzes.recover(lambda guild: True, tell) == 0  # once
+        assert len(told) == 1
+    finally:
+        await successor.close()
+    await tutor.class_quizzes.stop_all()  # the "dead" one: counts nothing twice
+    assert len(await tutor.ctx.db.fetchall("SELECT 1 FROM quiz_answers")) == 3
+
+
+async def test_a_channel_that_cannot_be_told_is_told_at_the_next_start(tutor) -> None:
+    await open_question(tutor, Recorder())
+    await answer_right(tutor, ADA)
+    tutor.class_quizzes._running.clear()  # as after a crash: the registry is empty
+
+    async def unreachable(quiz: Interrupted) -> None:
+        raise ConnectionError("Discord is down")
+
+    told: list[Interrupted] = []
+
+    async def tell(quiz: Interrupted) -> None:
+        told.append(quiz)
+
+    assert await tutor.class_quizzes.recover(lambda guild: True, unreachable) == 0
+    assert await tutor.class_quizzes.recover(lambda guild: True, tell) == 1
+    assert len(told) == 1 and len(await tutor.ctx.db.fetchall("SELECT 1 FROM quiz_answers")) == 1
+
+
+async def test_one_failing_student_never_stops_the_others_being_saved(tutor, monkeypatch) -> None:
+    monkeypatch.setattr(class_quizzes, "RETRY_DELAYS_S", (0.0, 0.0))
+    store = class_quizzes.store_answer
+    attempts = []
+
+    async def failing_for_ada(act, answer, points, source):
+        if act.learner.user_id == ADA.user_id:
+            attempts.append(1)
+            raise sqlite3.OperationalError("disk I/O error")
+        return await store(act, answer, points, source)
+
+    monkeypatch.setattr(class_quizzes, "store_answer", failing_for_ada)
+    await open_question(tutor, Recorder())
+    for student in (ADA, BO, CY):
+        await answer_right(tutor, student)
+    await tutor.class_quizzes.stop_all()
+    users = await tutor.ctx.db.fetchall("SELECT user_id FROM quiz_answers ORDER BY user_id")
+    assert users == [(8,), (9,)] and len(attempts) == 3  # tried, retried, left for later
+    monkeypatch.setattr(class_quizzes, "store_answer", store)
+    await tutor.class_quizzes.recover(lambda guild: True, lambda quiz: asyncio.sleep(0))
+    users = await tutor.ctx.db.fetchall("SELECT user_id FROM quiz_answers ORDER BY user_id")
+    assert users == [(7,), (8,), (9,)]
 
 
 class FailingAt(Recorder):

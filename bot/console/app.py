@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Coroutine
 from contextlib import AsyncExitStack
+from functools import partial
 from typing import Any, TypeVar
 
 from bot.config import Settings, load_settings
@@ -129,8 +130,11 @@ async def _open(stack: AsyncExitStack, settings: Settings) -> Tutor:
 
 
 async def _begin(console: Console) -> None:
-    console.tutor.deliver_daily_prompts(daily.PrintedPrompts(console), console_guild)
     console.greet()
+    await console.tutor.class_quizzes.recover(
+        console_guild, partial(classquiz.tell_ended_early, console)
+    )
+    console.tutor.deliver_daily_prompts(daily.PrintedPrompts(console), console_guild)
 
 
 def run_console(settings: Settings, user: str) -> int:

@@ -11,21 +11,16 @@ from bot.console.commands import UsageError, command
 from bot.console.quiz import LETTERS, option_named, show_question
 from bot.console.session import Console
 from bot.console.topics import lesson_named
-from bot.core.class_quizzes import DEFAULT_QUESTIONS, DEFAULT_SECONDS
+from bot.core.class_quizzes import DEFAULT_QUESTIONS, DEFAULT_SECONDS, Interrupted
 from bot.core.classquiz import ClassQuiz, Player, QuestionResult, Verdict
 from bot.core.context import CONSOLE_GUILD
 from bot.core.option_order import Shown
 from bot.curriculum.models import Question
+from bot.render.class_quiz import ENDED_EARLY, REPLIES, ended_early_note, standings_lines
 from bot.render.words import plural
 
 CONSOLE_CHANNEL = 0
 BAR_WIDTH = 12
-REPLIES = {
-    Verdict.closed: "⌛ Time's up for this question.",
-    Verdict.stale: "That question is over; watch for the next one.",
-    Verdict.bad_option: "That option does not exist.",
-    Verdict.over: "This class quiz is over.",
-}
 
 
 def _number(text: str, name: str, default: int) -> int:
@@ -85,7 +80,7 @@ class PrintedClassQuiz:
             "worth more."
         )
 
-    async def question_opened(self, quiz: ClassQuiz, question: Question) -> None:
+    async def question_opened(self, quiz: ClassQuiz, question: Question) -> int | None:
         heading = f"Class quiz · question {quiz.index + 1} of {len(quiz.questions)}"
         shown = quiz.shown(quiz.index)
         show_question(self.console, heading, shown)
@@ -94,13 +89,14 @@ class PrintedClassQuiz:
             [self._answer_button(quiz, shown, p) for p in range(len(shown.options))]
         )
         self.showing.set()
+        return None  # nothing on a terminal to edit later
 
     def _answer_button(self, quiz: ClassQuiz, shown: Shown, position: int) -> Button:
         question_index = quiz.index
 
         async def answer() -> None:
             console = self.console
-            verdict, given = console.tutor.class_quizzes.answer(
+            verdict, given = await console.tutor.class_quizzes.answer(
                 CONSOLE_CHANNEL, console.who, question_index, shown.order[position]
             )
             if verdict is Verdict.accepted:
@@ -151,3 +147,10 @@ class PrintedClassQuiz:
             self.console.say("Nobody answered.")
         self.console.say("Scores are saved to everyone's /progress.")
         self.showing.set()
+
+
+async def tell_ended_early(console: Console, quiz: Interrupted) -> None:
+    """A console class quiz the last run left unfinished (the process was killed)."""
+    console.say(f"**{ENDED_EARLY}.** {ended_early_note(quiz)}")
+    for line in standings_lines(quiz):
+        console.say(line, indent="  ")

@@ -45,6 +45,7 @@ class Verdict(Enum):
     stale = "not the current question"
     bad_option = "no such option"
     over = "no class quiz is running"
+    not_saved = "could not be saved"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class ClassQuiz:
     orders: tuple[tuple[int, ...], ...] = ()  # options as shown, per question (content indices)
     index: int = -1
     opened_at: datetime | None = None
+    accepting: bool = False  # answers taken for the open question until time-up
+    record_id: int = 0  # its row in the database, once saved
     players: dict[int, Player] = field(default_factory=dict)
     answers: list[dict[int, Answer]] = field(default_factory=list)
 
@@ -109,15 +112,24 @@ class ClassQuiz:
             raise RuntimeError("close the current question first")
         self.index += 1
         self.opened_at = now
+        self.accepting = True
         self.answers.append({})
         return self.current
+
+    def stop_answers(self) -> None:
+        """No more answers for the open question (those in flight are still saving)."""
+        self.accepting = False
+
+    def withdraw(self, question_index: int, user_id: int) -> None:
+        """Forget an accepted answer whose save failed: the student is told to try again."""
+        self.answers[question_index].pop(user_id, None)
 
     def submit(
         self, user_id: int, name: str, question_index: int, option: int, now: datetime
     ) -> tuple[Verdict, Answer | None]:
         if question_index != self.index:
             return Verdict.stale, None
-        if self.opened_at is None:
+        if self.opened_at is None or not self.accepting:
             return Verdict.closed, None
         elapsed = (now - self.opened_at).total_seconds()
         if elapsed > self.seconds:
@@ -139,6 +151,7 @@ class ClassQuiz:
         if self.opened_at is None:
             raise RuntimeError("no open question")
         self.opened_at = None
+        self.accepting = False
         answers = self.answers[self.index]
         for player in self.players.values():
             answer = answers.get(player.user_id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.context import CoreContext, Learner
-from bot.storage import guild_settings, learners
+from bot.storage import class_quiz_log, guild_settings, learners
 from bot.storage.guild_settings import GuildSettings as GuildSettings
 
 MAX_NEW_CARDS_PER_DAY = 100
@@ -82,3 +82,4 @@ class Guilds:
         """Delete everything stored about this learner in this guild."""
         async with self._ctx.db.transaction() as conn:
             await learners.forget(conn, who.guild_id, who.user_id)
+            await class_quiz_log.forget(conn, who.guild_id, who.user_id)

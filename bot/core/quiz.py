@@ -132,19 +132,37 @@ async def record_answer(
     """Store one answer, what was chosen in which order, and its points; shared by solo
     and class quizzes."""
     question = shown.question
-    correct = chosen == question.answer_index
+    answer = Recorded(
+        question.id, question.lesson, chosen, chosen == question.answer_index, shown.order
+    )
+    return await store_answer(act, answer, points, source)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An answer as the progress keeps it: enough without the question itself, which a
+    course reload may have removed by the time a crashed class quiz is recovered."""
+
+    question_id: str
+    lesson_id: str
+    chosen: int  # the option's content index
+    correct: bool
+    order: tuple[int, ...]  # content indices in the order shown
+
+
+async def store_answer(act: Activity, answer: Recorded, points: int, source: str) -> Award:
     award = await award_activity(act.conn, act.learner, points, act.now, act.timezone)
     await quiz_answers.record(
         act.conn,
         act.learner.guild_id,
         act.learner.user_id,
-        question.id,
-        question.lesson,
-        correct,
+        answer.question_id,
+        answer.lesson_id,
+        answer.correct,
         act.now.timestamp(),
         points,
         source,
-        chosen,
-        ",".join(map(str, shown.order)),
+        answer.chosen,
+        ",".join(map(str, answer.order)),
     )
     return award

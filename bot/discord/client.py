@@ -14,6 +14,7 @@ import gc
 import hashlib
 import json
 import logging
+from functools import partial
 
 import discord
 from discord import app_commands
@@ -25,6 +26,7 @@ from bot.core.tasks import TaskKeeper
 from bot.core.tutor import Tutor
 from bot.discord.sender import DiscordSender
 from bot.discord.ui.actions import ActionButton
+from bot.discord.ui.classquiz import tell_ended_early
 from bot.discord.ui.replies import SHUTTING_DOWN, UserFacingError, context_of, report_error, send
 from bot.ops.health import HEARTBEAT_EVERY_S, beat, heartbeat_path
 
@@ -72,6 +74,8 @@ class TutorBot(commands.AutoShardedBot):
         self.add_dynamic_items(ActionButton)
         await self.sync_commands_if_changed()
         self.background.spawn(self._heartbeat(), name="heartbeat")
+        recovery = self.tutor.class_quizzes.recover(discord_guilds, partial(tell_ended_early, self))
+        self.background.spawn(recovery, name="class-quiz-recovery")
         self.tutor.deliver_daily_prompts(DiscordSender(self), discord_guilds)
 
     async def _heartbeat(self) -> None:

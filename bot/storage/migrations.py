@@ -180,4 +180,38 @@ MIGRATIONS: tuple[Migration, ...] = (
         )
         """,
     ),
+    Migration(
+        7,
+        "class quizzes and their answers, saved as they are given (crash-safe)",
+        """
+        CREATE TABLE class_quizzes (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,
+            started_by INTEGER NOT NULL,
+            seconds INTEGER NOT NULL,
+            questions TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            question_index INTEGER NOT NULL DEFAULT -1,
+            message_id INTEGER,
+            state TEXT NOT NULL DEFAULT 'running'
+        );
+        CREATE INDEX class_quizzes_state ON class_quizzes (state);
+
+        CREATE TABLE class_quiz_answers (
+            quiz_id INTEGER NOT NULL REFERENCES class_quizzes ON DELETE CASCADE,
+            question_index INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            chosen INTEGER NOT NULL,
+            elapsed REAL NOT NULL,
+            correct INTEGER NOT NULL,
+            points INTEGER NOT NULL,
+            answered_at REAL NOT NULL,
+            recorded INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (quiz_id, question_index, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX class_quiz_answers_unrecorded ON class_quiz_answers (recorded, quiz_id)
+        """,
+    ),
 )

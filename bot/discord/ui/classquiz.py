@@ -6,11 +6,13 @@ import logging
 
 import discord
 
+from bot.core.class_quizzes import Interrupted
 from bot.core.classquiz import ClassQuiz, Player, QuestionResult, Verdict
 from bot.curriculum.models import Question
 from bot.discord.ui.actions import action, button, view_of
 from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.embeds import COLOUR, LETTERS, clip, question_embed
+from bot.render.class_quiz import ENDED_EARLY, REPLIES, ended_early_note, standings_lines
 
 log = logging.getLogger("bot.discord")
 
@@ -101,10 +103,11 @@ class ChannelPresenter:
             "Click a letter to answer: your first click counts, faster is worth more."
         )
 
-    async def question_opened(self, quiz: ClassQuiz, question: Question) -> None:
+    async def question_opened(self, quiz: ClassQuiz, question: Question) -> int | None:
         self.message = await self.channel.send(
             embed=live_embed(quiz, quiz.seconds), view=answer_view(quiz)
         )
+        return self.message.id
 
     async def tick(self, quiz: ClassQuiz, remaining: int) -> None:
         if self.message is None:
@@ -124,21 +127,13 @@ class ChannelPresenter:
         await self.channel.send(embed=podium_embed(quiz, podium, stopped))
 
 
-REPLIES = {
-    Verdict.closed: "⌛ Time's up for this question.",
-    Verdict.stale: "That question is over; watch for the next one.",
-    Verdict.bad_option: "That option does not exist.",
-    Verdict.over: "This class quiz is over.",
-}
-
-
 @action("cq-answer")
 async def on_answer(interaction: discord.Interaction, args: list[str]) -> None:
     channel_id, index, option = map(int, args)
     who = learner_of(interaction)
     quizzes = tutor_bot(interaction).tutor.class_quizzes
-    verdict, answer = quizzes.answer(channel_id, who, index, option)
-    quiz = quizzes.get(channel_id)  # judged without awaiting: still the same quiz
+    verdict, answer = await quizzes.answer(channel_id, who, index, option)
+    quiz = quizzes.get(channel_id)
     if verdict is Verdict.accepted and quiz is not None:
         letter = LETTERS[quiz.shown(index).position_of(option)]
         text = f"🔒 Locked in: **{letter}**. Results at time-up!"
@@ -148,3 +143,27 @@ async def on_answer(interaction: discord.Interaction, args: list[str]) -> None:
     else:
         text = REPLIES[verdict]
     await interaction.response.send_message(text, ephemeral=True)
+
+
+def ended_early_embed(quiz: Interrupted) -> discord.Embed:
+    description = clip("\n".join(standings_lines(quiz)), 4000, "\n…and more")
+    embed = discord.Embed(title=ENDED_EARLY, description=description, colour=COLOUR)
+    embed.set_footer(text=ended_early_note(quiz))
+    return embed
+
+
+async def tell_ended_early(client: discord.Client, quiz: Interrupted) -> None:
+    """Edit the question a crash left open: standings so far, its buttons disabled."""
+    channel = client.get_partial_messageable(quiz.channel_id)
+    view = view_of(
+        [
+            button(LETTERS[i], "cq-answer", quiz.channel_id, quiz.reached - 1, i, disabled=True)
+            for i in range(quiz.options)
+        ]
+    )
+    if quiz.message_id is None:
+        await channel.send(embed=ended_early_embed(quiz))
+    else:
+        await channel.get_partial_message(quiz.message_id).edit(
+            embed=ended_early_embed(quiz), view=view
+        )
