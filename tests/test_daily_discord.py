@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 
 from bot.core.context import Learner
+from bot.core.daily import ChannelPrompt, DmPrompt
 from bot.discord.client import TutorBot
+from bot.discord.sender import DiscordSender
 from bot.storage import daily as store
 from tests.conftest import CONTENT
 from tests.discord_helpers import connected_bot, custom_id_of, labels
@@ -165,3 +168,31 @@ async def test_settings_commands_autocomplete_timezones_refuse_bad_times_and_tur
     async with bot.tutor.ctx.db.transaction() as conn:
         assert await store.active_channels(conn) == []
         assert await store.active_students(conn) == []
+
+
+async def test_after_a_crash_the_bot_finds_a_prompt_it_sent_in_the_dm_history(world) -> None:
+    fake, bot, _, classmates = world
+    sender = DiscordSender(bot)
+    student = classmates[0]
+    today = DmPrompt(fake.guild.id, date(2026, 3, 2), due=3, new=2, snoozable=True)
+    snoozed = DmPrompt(fake.guild.id, date(2026, 3, 2), due=3, new=2, snoozable=False)
+    yesterday = DmPrompt(fake.guild.id, date(2026, 3, 1), due=3, new=2, snoozable=True)
+    assert not await sender.dm_has(student.id, today)
+    await sender.send_dm(student.id, today)
+    assert await sender.dm_has(student.id, today)
+    assert not await sender.dm_has(student.id, snoozed)  # the snooze is another prompt
+    assert not await sender.dm_has(student.id, yesterday)
+    assert not await sender.dm_has(classmates[1].id, today)  # another student's DM
+
+
+async def test_after_a_crash_the_bot_finds_a_card_of_the_day_it_posted(world) -> None:
+    fake, bot, _, _ = world
+    sender = DiscordSender(bot)
+    channel = fake.guild.text_channel.id
+    monday = ChannelPrompt(fake.guild.id, date(2026, 3, 2), None, [])
+    assert not await sender.channel_has(channel, monday)
+    await sender.send_channel(channel, monday)
+    assert await sender.channel_has(channel, monday)
+    assert not await sender.channel_has(
+        channel, ChannelPrompt(fake.guild.id, date(2026, 3, 3), None, [])
+    )

@@ -49,10 +49,18 @@ class FakeSender:
     closed_dms: set[int] = field(default_factory=set)
     lost_channels: dict[int, str] = field(default_factory=dict)
     crash_after_send: bool = False
+    crash_before_send: bool = False
+    hold: asyncio.Event | None = None  # set: sends wait for it (a slow Discord)
+    holding: asyncio.Event = field(default_factory=asyncio.Event)  # a send waits on hold
     in_flight: int = 0
     most_in_flight: int = 0
 
     async def _send(self, kind: str, target: int, what: object) -> None:
+        if self.crash_before_send:
+            raise Crash
+        if self.hold is not None:
+            self.holding.set()
+            await self.hold.wait()
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
@@ -72,6 +80,18 @@ class FakeSender:
 
     async def send_dm(self, user_id: int, prompt: DmPrompt) -> None:
         await self._send("dm", user_id, prompt)
+
+    async def channel_has(self, channel_id: int, post: ChannelPrompt | WeeklyLeaderboard) -> bool:
+        return ("channel", channel_id, post) in [sent[:3] for sent in self.sent]
+
+    async def dm_has(self, user_id: int, prompt: DmPrompt) -> bool:
+        """As Discord's history would: a prompt for the same day in that DM."""
+        return any(
+            kind == "dm"
+            and target == user_id
+            and (what.day, what.snoozable) == (prompt.day, prompt.snoozable)
+            for kind, target, what, _ in self.sent
+        )
 
     def of(self, kind: type) -> list:
         return [what for _, _, what, _ in self.sent if isinstance(what, kind)]
@@ -98,6 +118,9 @@ class BoundPrompts(DailyPrompts):
 
     async def run(self, sender=None, scope=every_guild) -> None:
         await super().run(sender or self.sender, scope)
+
+    async def resolve_sending(self, sender=None, scope=every_guild) -> None:
+        await super().resolve_sending(sender or self.sender, scope)
 
 
 def prompts(tutor: Tutor, sender: FakeSender, clock: FakeClock, **options) -> DailyPrompts:
@@ -246,28 +269,67 @@ async def test_a_restart_mid_day_sends_nothing_twice(tutor, sender, clock, tmp_p
         await restarted.close()
 
 
-async def test_a_crash_between_send_and_record_never_sends_twice(
-    tutor, sender, clock, tmp_path
+@pytest.mark.parametrize("crash", ["after the send", "before the send"])
+async def test_a_crash_while_a_prompt_is_claimed_neither_doubles_nor_drops_it(
+    tutor, sender, clock, tmp_path, crash
 ) -> None:
     daily = prompts(tutor, sender, clock)
     await daily.set_dm(STUDENT, "13:00", "UTC")
     clock.now = utc(2026, 3, 2, 13)
-    sender.crash_after_send = True
+    sender.crash_after_send = crash == "after the send"
+    sender.crash_before_send = crash == "before the send"
     with pytest.raises(BaseExceptionGroup) as crashed:
         await daily.tick()
     assert crashed.group_contains(Crash)
-    assert len(sender.sent) == 1
+    assert len(sender.sent) == (1 if crash == "after the send" else 0)
     assert await claims(tutor) == [("dm:10:30", "2026-03-02", "sending")]
     await tutor.close()
 
-    sender.crash_after_send = False
+    sender.crash_after_send = sender.crash_before_send = False
     restarted = await Tutor.open(tmp_path / "tutor.sqlite3", tutor.course, clock)
     try:
-        await prompts(restarted, sender, clock).tick()
-        assert len(sender.sent) == 1  # the ambiguous 'sending' claim is not retried
-        assert await claims(restarted) == [("dm:10:30", "2026-03-02", "sending")]
+        again = prompts(restarted, sender, clock)
+        await again.resolve_sending()  # what run() does first
+        await again.tick()
+        assert len(sender.sent) == 1  # found in the DM's history, or sent now: once
+        assert await claims(restarted) == [("dm:10:30", "2026-03-02", "sent")]
     finally:
         await restarted.close()
+
+
+async def test_a_shutdown_waits_for_the_sends_that_hold_a_claim(tutor, sender, clock) -> None:
+    daily = prompts(tutor, sender, clock)
+    await daily.set_dm(STUDENT, "13:00", "UTC")
+    clock.now = utc(2026, 3, 2, 13)
+    sender.hold = asyncio.Event()  # Discord is slow to answer
+    tick = asyncio.create_task(daily.tick())
+    await sender.holding.wait()  # claimed, and sending
+    tick.cancel()  # SIGTERM: the delivery task is cancelled...
+    await asyncio.gather(tick, return_exceptions=True)
+    stopping = asyncio.create_task(daily.finish_claimed())  # ...and the send awaited
+    sender.hold.set()
+    await stopping
+    assert len(sender.sent) == 1
+    assert await claims(tutor) == [("dm:10:30", "2026-03-02", "sent")]
+
+
+async def test_a_send_that_outlasts_the_shutdown_grace_is_resolved_at_the_next_start(
+    tutor, sender, clock
+) -> None:
+    daily = prompts(tutor, sender, clock)
+    await daily.set_dm(STUDENT, "13:00", "UTC")
+    clock.now = utc(2026, 3, 2, 13)
+    sender.hold = asyncio.Event()  # Discord never answers
+    tick = asyncio.create_task(daily.tick())
+    await sender.holding.wait()  # claimed, and sending
+    tick.cancel()
+    await asyncio.gather(tick, return_exceptions=True)
+    await daily.finish_claimed(grace_s=0.01)
+    assert await claims(tutor) == [("dm:10:30", "2026-03-02", "sending")]
+    sender.hold = None
+    await prompts(tutor, sender, clock).resolve_sending()
+    assert len(sender.sent) == 1
+    assert await claims(tutor) == [("dm:10:30", "2026-03-02", "sent")]
 
 
 async def test_a_shutdown_mid_fan_out_loses_none_of_the_prompts_waiting_their_turn(

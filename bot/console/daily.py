@@ -64,7 +64,10 @@ async def class_prompt_off(console: Console) -> None:
 
 
 class PrintedPrompts:
-    """The daily prompts' ``Sender`` for the console: prompts are printed as they fire."""
+    """The daily prompts' ``Sender`` for the console: prompts are printed as they fire.
+
+    A terminal keeps no history the console can read, so a prompt a crash left unresolved
+    is printed again: a repeated line beats a missing prompt."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -96,3 +99,9 @@ class PrintedPrompts:
             f"📬 For {name}: **{waiting}**. A few minutes now keeps them fresh: "
             f"/user {name}, then /flashcards review."
         )
+
+    async def channel_has(self, channel_id: int, post: ChannelPrompt | WeeklyLeaderboard) -> bool:
+        return False
+
+    async def dm_has(self, user_id: int, prompt: DmPrompt) -> bool:
+        return False

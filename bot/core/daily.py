@@ -3,12 +3,13 @@
 Exactly once per schedule per local day. Right before sending, a delivery inserts a claim
 row keyed by (schedule, local day) in state ``sending`` and commits it, then sends, then
 marks it ``sent`` (or ``failed``). Only whoever inserts the claim may send, so two ticks
-or two processes never both send, and a prompt with a claim is never sent again. A crash
-between the send and the ``sent`` mark leaves a ``sending`` claim that is deliberately
-NOT retried after a restart: we cannot know whether Discord got the message, and a
-missing prompt is better than a duplicate (at-most-once in that window only; ``sending``
-rows show where it happened). A shutdown before the claim leaves nothing behind, and the
-prompt is made up after the restart like any missed one.
+or two processes never both send, and a prompt with a claim is never sent again. A
+shutdown waits (``finish_claimed``, bounded) for the sends that hold a claim. A crash
+between the claim and the ``sent`` mark leaves a ``sending`` claim; the next start asks
+the frontend whether the channel's or DM's recent messages already hold that prompt, and
+marks it sent or sends it then, so a kill -9 neither doubles nor drops a prompt. A
+shutdown before the claim leaves nothing behind, and the prompt is made up after the
+restart like any missed one.
 
 Nothing here imports discord: messages go out through an injected ``Sender``, time
 comes from the core's injected clock and ``sleep``, so tests run days in milliseconds.
@@ -18,10 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
 from typing import Protocol
 
 import aiosqlite
@@ -60,6 +60,7 @@ MAX_NAP_S = 3600.0  # re-read the wall clock at least hourly (suspend, clock cha
 RETRY_AFTER_ERROR_S = 60.0
 STREAKS_SHOWN = 5
 CLAIMS_LOOKBACK = timedelta(days=9)  # covers a weekly schedule's last fire in any timezone
+SHUTDOWN_GRACE_S = 8.0  # how long a shutdown waits for sends that hold a claim
 
 
 class DmClosed(Exception):
@@ -98,12 +99,22 @@ class DmPrompt:
     snoozable: bool
 
 
+ChannelPost = ChannelPrompt | WeeklyLeaderboard
+Post = ChannelPost | DmPrompt
+
+
 class Sender(Protocol):
-    async def send_channel(self, channel_id: int, post: ChannelPrompt | WeeklyLeaderboard) -> None:
+    async def send_channel(self, channel_id: int, post: ChannelPost) -> None:
         """Raise ChannelUnavailable when the channel is gone or closed to the bot."""
 
     async def send_dm(self, user_id: int, prompt: DmPrompt) -> None:
         """Raise DmClosed when the user does not accept the bot's DMs."""
+
+    async def channel_has(self, channel_id: int, post: ChannelPost) -> bool:
+        """Whether the channel's recent messages already hold this post (after a crash)."""
+
+    async def dm_has(self, user_id: int, prompt: DmPrompt) -> bool:
+        """Whether the DM's recent messages already hold this prompt (after a crash)."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +235,7 @@ class DailyPrompts:
         self._changed = asyncio.Event()
         self._pacing = asyncio.Lock()
         self._last_send = datetime.min.replace(tzinfo=UTC)
+        self._claimed: set[asyncio.Task[None]] = set()  # sends a shutdown waits for
 
     # -- settings ------------------------------------------------------------------------
 
@@ -304,6 +316,10 @@ class DailyPrompts:
         """Deliver what is due in the guilds of ``scope`` through ``sender``, then sleep
         until the next fire or a settings change. The Discord bot and the console each
         deliver their own guilds (the console owns guild 0), never the other's."""
+        try:
+            await self.resolve_sending(sender, scope)
+        except Exception:
+            log.exception("daily prompts: resolving claims a crash left failed; next start")
         while True:
             self._changed.clear()
             try:
@@ -381,8 +397,8 @@ class DailyPrompts:
     async def _deliver_once(self, sender: Sender, fire: Fire, target: Target) -> None:
         """Build, wait for a turn, claim, send, mark. The claim comes last before the send so
         a shutdown while waiting leaves no claim (the prompt is made up after a restart)."""
-        send = await self._prepare(sender, fire, target)
-        if send is None:
+        post = await self._prepare(fire, target)
+        if post is None:
             async with self._ctx.db.transaction() as conn:
                 await _claim(conn, fire, target, "empty", self._ctx.now(), "nothing to study")
             return
@@ -390,8 +406,16 @@ class DailyPrompts:
         async with self._ctx.db.transaction() as conn:
             if not await _claim(conn, fire, target, "sending", self._ctx.now()):
                 return  # another tick or process owns this delivery
+        # From here the send is owed: a shutdown waits for it rather than cancel it
+        # half-way and leave its claim unresolved.
+        sending = asyncio.ensure_future(self._send_and_mark(sender, fire, target, post))
+        self._claimed.add(sending)
+        sending.add_done_callback(self._claimed.discard)
+        await asyncio.shield(sending)
+
+    async def _send_and_mark(self, sender: Sender, fire: Fire, target: Target, post: Post) -> None:
         try:
-            await send()
+            await _send(sender, target, post)
         except (DmClosed, ChannelUnavailable) as exc:
             await self._finish(fire, target, "failed", exc)
         except Exception as exc:
@@ -399,6 +423,44 @@ class DailyPrompts:
             await self._finish(fire, target, "failed", exc)
         else:
             await self._finish(fire, target, "sent")
+
+    async def finish_claimed(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
+        """At shutdown, after ``run`` was cancelled: let the sends that hold a claim end
+        (at most ``grace_s``); any still running then is cancelled, and its ``sending``
+        claim is resolved at the next start."""
+        if not self._claimed:
+            return
+        _, late = await asyncio.wait(set(self._claimed), timeout=grace_s)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        if late:
+            log.warning("daily prompts: %d send(s) cut short by the shutdown", len(late))
+
+    async def resolve_sending(self, sender: Sender, scope: GuildScope) -> None:
+        """Claims a crash left ``sending``: already posted (the frontend finds it in the
+        recent messages) is marked sent; otherwise it is sent now."""
+        since = self._ctx.now().date() - CLAIMS_LOOKBACK
+        async with self._ctx.db.transaction() as conn:
+            stuck = [c for c in await store.sending(conn, since) if scope(c.guild_id)]
+            channels = await store.active_channels(conn)
+            students = await store.active_students(conn)
+        targets = {schedule.key: target for schedule, target in _schedules(channels, students)}
+        for claim in stuck:
+            fire = Fire(claim.key, claim.day, _utc(claim.fire_at))
+            target = targets.get(claim.key)
+            if target is None:
+                await self._finish(fire, Target("gone", claim.guild_id), "failed",
+                                   RuntimeError("its schedule was removed"))  # fmt: skip
+                continue
+            post = await self._prepare(fire, target)
+            if post is None:
+                await self._finish(fire, target, "empty")
+            elif await _already_there(sender, target, post):
+                log.info("daily prompts: %s for %s was sent before a crash", fire.key, fire.day)
+                await self._finish(fire, target, "sent")
+            else:
+                await self._send_and_mark(sender, fire, target, post)
 
     async def _finish(
         self, fire: Fire, target: Target, state: str, problem: Exception | None = None
@@ -412,22 +474,18 @@ class DailyPrompts:
             elif isinstance(problem, ChannelUnavailable):
                 await store.channel_failed(conn, target.guild_id, problem.reason)
 
-    async def _prepare(
-        self, sender: Sender, fire: Fire, target: Target
-    ) -> Callable[[], Awaitable[None]] | None:
-        """The send of this prompt, ready to go; None when there is nothing worth sending."""
+    async def _prepare(self, fire: Fire, target: Target) -> Post | None:
+        """The post of this prompt, ready to go; None when there is nothing worth sending."""
         if target.channel_id is not None:  # a channel post or the weekly leaderboard
             build = self._channel_prompt if target.kind == "channel" else self._weekly_board
-            post = await build(fire, target.guild_id)
-            return partial(sender.send_channel, target.channel_id, post)
+            return await build(fire, target.guild_id)
         assert target.user_id is not None
         stats = await self._flashcards.stats(Learner(target.guild_id, target.user_id))
         if stats.due_now + stats.new_left_today == 0:
             return None  # no prompt beats a prompt to do nothing
-        prompt = DmPrompt(
+        return DmPrompt(
             target.guild_id, fire.day, stats.due_now, stats.new_left_today, target.kind == "dm"
         )
-        return partial(sender.send_dm, target.user_id, prompt)
 
     async def _channel_prompt(self, fire: Fire, guild_id: int) -> ChannelPrompt:
         card = card_of_the_day(self._ctx.course.flashcards, guild_id, fire.day)
@@ -445,3 +503,20 @@ class DailyPrompts:
             zone = await guild_timezone(conn, guild_id, self._ctx.default_timezone)
             board = await leaderboard(conn, guild_id, 0, "week", moment, zone)
         return WeeklyLeaderboard(guild_id, week_key(local_day(moment, zone)), board)
+
+
+async def _send(sender: Sender, target: Target, post: Post) -> None:
+    if isinstance(post, DmPrompt):
+        assert target.user_id is not None
+        await sender.send_dm(target.user_id, post)
+    else:
+        assert target.channel_id is not None
+        await sender.send_channel(target.channel_id, post)
+
+
+async def _already_there(sender: Sender, target: Target, post: Post) -> bool:
+    if isinstance(post, DmPrompt):
+        assert target.user_id is not None
+        return await sender.dm_has(target.user_id, post)
+    assert target.channel_id is not None
+    return await sender.channel_has(target.channel_id, post)

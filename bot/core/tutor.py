@@ -168,9 +168,11 @@ class Tutor:
 
     async def stop(self) -> None:
         """Finish background work: class quizzes save and show their results, then the
-        daily delivery and any other task are cancelled and awaited."""
+        daily delivery and any other task are cancelled and awaited, and the daily sends
+        that already hold a claim are given a few seconds to end."""
         await self.class_quizzes.stop_all()
         await self.tasks.close()
+        await self.daily.finish_claimed()
 
     async def close(self) -> None:
         await self.stop()

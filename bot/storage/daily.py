@@ -231,3 +231,24 @@ async def finish(
         "UPDATE daily_claims SET state = ?, detail = ?, updated_at = ? WHERE key = ? AND day = ?",
         (state, detail, now, key, day.isoformat()),
     )
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    key: str
+    day: date
+    guild_id: int
+    fire_at: float
+
+
+async def sending(conn: aiosqlite.Connection, since_day: date) -> list[ClaimRow]:
+    """Claims still ``sending``: a crash came between the claim and its outcome."""
+    async with conn.execute(
+        "SELECT key, day, guild_id, fire_at FROM daily_claims WHERE state = 'sending'"
+        " AND day >= ? ORDER BY fire_at",
+        (since_day.isoformat(),),
+    ) as cursor:
+        return [
+            ClaimRow(key, date.fromisoformat(day), guild_id, fire_at)
+            for key, day, guild_id, fire_at in await cursor.fetchall()
+        ]

@@ -139,6 +139,7 @@ class RestApi:
                 self.webhook_message,
             ),
             ("GET", "/channels/{channel_id}", self.get_channel),
+            ("GET", "/channels/{channel_id}/messages", self.channel_history),
             ("POST", "/channels/{channel_id}/messages", self.create_message),
             ("GET", "/channels/{channel_id}/messages/{message_id}", self.channel_message),
             ("PATCH", "/channels/{channel_id}/messages/{message_id}", self.channel_message),
@@ -340,6 +341,27 @@ class RestApi:
         channel = self._world.channel(_snowflake(request, "channel_id"))
         message = self._world.create_message(channel, request[PAYLOAD] or {}, request[UPLOADS])
         return json_response(message.to_payload())
+
+    async def channel_history(self, request: web.Request) -> web.StreamResponse:
+        """Newest first, as Discord answers: `limit` (1-100, default 50) messages before
+        `before` or after `after` (ephemeral and deleted ones are not in a channel)."""
+        channel = self._world.channel(_snowflake(request, "channel_id"))
+        try:
+            limit = int(request.query.get("limit", "50"))
+            before = int(request.query.get("before", str(2**63)))
+            after = int(request.query.get("after", "0"))
+        except ValueError:
+            raise DiscordError(400, 50035, "Invalid Form Body") from None
+        if not 1 <= limit <= 100:
+            raise DiscordError(400, 50035, "Invalid Form Body", ["limit must be 1-100"])
+        found = sorted(
+            m.id
+            for m in self._world.messages.values()
+            if m.channel_id == channel.id and not m.deleted and not m.ephemeral
+            and after < m.id < before
+        )  # fmt: skip
+        picked = found[:limit] if "after" in request.query else found[-limit:]
+        return json_response([self._world.messages[i].to_payload() for i in reversed(picked)])
 
     async def channel_message(self, request: web.Request) -> web.StreamResponse:
         message = self._world.channel_message(

@@ -62,6 +62,11 @@ def dm_message(prompt: DmPrompt, server: str) -> dict[str, Any]:
         description=f"**{waiting}** in {server}. A few minutes now keeps them fresh.",
         colour=COLOUR,
     )
+    # Names the prompt, so a restart after a crash can tell whether it went out.
+    when = f"{prompt.day:%A %Y-%m-%d}"
+    embed.set_footer(
+        text=f"Daily prompt for {when}" if prompt.snoozable else f"Reminder for {when}"
+    )
     row = [review_button(prompt.guild_id)]
     if prompt.snoozable:
         snooze = button("Snooze 1 h", "daily-snooze", prompt.guild_id, prompt.day, emoji="⏰")
