@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from bot.core.context import Learner
+from bot.discord.ui.double_clicks import ALREADY_COUNTED
 from tests.conftest import CONTENT
 from tests.discord_helpers import connected_bot, custom_id_of, labels
 from tests.fake_discord import FakeDiscord
@@ -222,7 +223,7 @@ async def test_a_double_clicked_rating_counts_once(fake_discord, bot) -> None:
     card = await ix.original(lambda m: not m.loading)
     await click(fake_discord, card, "Show answer", student)
     told = await double_click(fake_discord, card, "Good", student)
-    assert sorted(told) == ["", "That rating was already counted."]
+    assert sorted(told) == ["", ALREADY_COUNTED]
     rows = await bot.tutor.ctx.db.fetchall("SELECT count(*), sum(points) FROM review_log")
     assert rows == [(1, 2)]
 
@@ -233,8 +234,33 @@ async def test_a_double_clicked_answer_counts_once(fake_discord, bot) -> None:
     message = (await ix.response()).message
     letter, _ = key_letter(bot, message)
     told = await double_click(fake_discord, message, letter, student)
-    assert sorted(told) == ["", "That answer was already counted."]
+    assert sorted(told) == ["", ALREADY_COUNTED]
     rows = await bot.tutor.ctx.db.fetchall("SELECT count(*) FROM quiz_answers")
     assert rows == [(1,)]
     report = await bot.tutor.progress.report(Learner(fake_discord.guild.id, student.id))
     assert report.answered == 1
+
+
+async def test_a_double_clicked_next_shows_one_question(fake_discord, bot) -> None:
+    student = fake_discord.guild.student
+    ix = await fake_discord.slash("quiz", {"lesson": "futures"}, user=student)
+    message = (await ix.response()).message
+    letter, _ = key_letter(bot, message)
+    await click(fake_discord, message, letter, student)
+    edits = len(message.history)
+    told = await double_click(fake_discord, message, "Next question", student)
+    assert sorted(told) == ["", ALREADY_COUNTED]
+    assert len(message.history) == edits + 1  # one new question, not two
+
+
+async def test_a_double_clicked_undo_undoes_one_rating(fake_discord, bot) -> None:
+    student = fake_discord.guild.student
+    ix = await fake_discord.slash("flashcards review", {"lesson": "tasks"}, user=student)
+    card = await ix.original(lambda m: not m.loading)
+    for _ in range(2):
+        await click(fake_discord, card, "Show answer", student)
+        await click(fake_discord, card, "Good", student)
+    told = await double_click(fake_discord, card, "Undo last rating", student)
+    assert sorted(told) == ["", ALREADY_COUNTED]
+    rows = await bot.tutor.ctx.db.fetchall("SELECT count(*) FROM review_log")
+    assert rows == [(1,)]

@@ -14,12 +14,14 @@ from typing import Any
 import discord
 
 from bot.curriculum import display_limits as limits
+from bot.discord.ui.double_clicks import ALREADY_COUNTED, RecentClicks, click_key
 from bot.discord.ui.replies import SHUTTING_DOWN, UserFacingError, guarded
 
 Handler = Callable[[discord.Interaction, list[str]], Awaitable[None]]
 _HANDLERS: dict[str, Handler] = {}
 CUSTOM_ID_MAX = 100
 PREFIX = "t"
+_RECENT_CLICKS = RecentClicks()
 
 
 def action(name: str) -> Callable[[Handler], Handler]:
@@ -58,6 +60,8 @@ class ActionButton(
         async with guarded(interaction):
             if not getattr(interaction.client, "accepting", True):
                 raise UserFacingError(SHUTTING_DOWN)
+            if not _RECENT_CLICKS.first(click_key(interaction)):
+                raise UserFacingError(ALREADY_COUNTED)
             handler = _HANDLERS.get(name)
             if handler is None:
                 raise UserFacingError(
