@@ -73,6 +73,23 @@ def test_cgroup_v1_uses_one_hierarchy_per_controller(tmp_path: Path) -> None:
     assert group.figures() == (False, None)  # a kernel without the peak figure
 
 
+def test_a_mount_with_an_empty_source_is_read_as_any_other(tmp_path: Path) -> None:
+    memory, pids = tmp_path / "memory", tmp_path / "pids"
+    memory.mkdir()
+    pids.mkdir()
+    proc = fake_proc(
+        tmp_path,
+        [
+            f"38 25 0:40 / {tmp_path / 'scratch'} rw,relatime - tmpfs  rw",  # mount -t tmpfs ""
+            f"40 25 0:33 / {memory} rw - cgroup cgroup rw,memory",
+            f"41 25 0:34 / {pids} rw - cgroup cgroup rw,pids",
+        ],
+        ["5:pids:/", "4:memory:/"],
+    )
+    cgroups = set_up_cgroups(proc)
+    assert cgroups is not None and cgroups.version == "v1"
+
+
 def test_groups_left_by_a_killed_worker_are_removed(tmp_path: Path) -> None:
     memory = tmp_path / "memory"
     (memory / "tutor-sandbox-999999999" / "s7").mkdir(parents=True)  # no such process

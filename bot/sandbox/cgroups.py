@@ -148,7 +148,9 @@ def _mounts(mountinfo: Path) -> dict[str, tuple[str, Path]]:
     for line in mountinfo.read_text().splitlines():
         fields, _, tail = line.partition(" - ")
         parts = fields.split()
-        fstype, _, options = tail.split()[:3]
+        # Fields are separated by single spaces and may be empty (a mount whose source
+        # is ""): split on each space, never on runs of them.
+        fstype, _, options = tail.split(" ")[:3]
         if fstype == "cgroup2":
             found.setdefault("", (parts[3], Path(parts[4])))
         elif fstype == "cgroup":
