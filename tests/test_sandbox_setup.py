@@ -37,11 +37,14 @@ def test_cgroup_v2_groups_go_below_the_workers_own_group(tmp_path: Path) -> None
     cgroups = set_up_cgroups(proc)
     assert cgroups is not None and cgroups.version == "v2"
     assert (own / "cgroup.subtree_control").read_text() == "+memory +pids"
-    group = cgroups.create(memory_bytes=1000, pids=7)
+    group = cgroups.create(pids=7, socket_bytes=500)
     (directory,) = group.dirs
     assert directory.parent == own / f"tutor-sandbox-{PID}"
-    assert (directory / "memory.max").read_text() == "1000"
     assert (directory / "pids.max").read_text() == "7"
+    assert group.procs_files == [directory / "cgroup.procs"]
+    (directory / "memory.current").write_text("300")  # the sandbox has started
+    group.limit_memory(1000)
+    assert (directory / "memory.max").read_text() == "1300"
     (directory / "memory.events").write_text("low 0\nmax 3\noom 1\noom_kill 1\n")
     (directory / "memory.peak").write_text(str(5 * 1024 * 1024))
     assert group.figures() == (True, 5 * 1024)
@@ -64,11 +67,14 @@ def test_cgroup_v1_uses_one_hierarchy_per_controller(tmp_path: Path) -> None:
     (tmp_path / "unified" / "cgroup.controllers").write_text("hugetlb\n")
     cgroups = set_up_cgroups(proc)
     assert cgroups is not None and cgroups.version == "v1"
-    group = cgroups.create(memory_bytes=1000, pids=7)
+    group = cgroups.create(pids=7, socket_bytes=500)
     memory_dir, pids_dir = group.dirs
     assert memory_dir.parent == memory / "worker" / f"tutor-sandbox-{PID}"
-    assert (memory_dir / "memory.limit_in_bytes").read_text() == "1000"
     assert (pids_dir / "pids.max").read_text() == "7"
+    assert group.procs_files == [memory_dir / "cgroup.procs", pids_dir / "cgroup.procs"]
+    (memory_dir / "memory.usage_in_bytes").write_text("300")
+    group.limit_memory(1000)
+    assert (memory_dir / "memory.limit_in_bytes").read_text() == "1300"
     (memory_dir / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 0\n")
     assert group.figures() == (False, None)  # a kernel without the peak figure
 
