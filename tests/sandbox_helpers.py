@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,13 +23,11 @@ POLL_S = 0.01  # how often wait_until re-checks its condition
 
 
 @dataclass
-class Sandbox:
-    worker: Worker
-    session: aiohttp.ClientSession
+class Endpoint:
+    """A worker's URL, and a client session to call it with."""
 
-    @property
-    def url(self) -> str:
-        return self.worker.url
+    url: str
+    session: aiohttp.ClientSession
 
     async def post(self, payload: Any = None, *, data: bytes | None = None) -> tuple[int, Any]:
         """POST /run with a JSON payload (or raw bytes): (status, decoded JSON body)."""
@@ -49,6 +48,13 @@ class Sandbox:
         assert result["exit_code"] == 0
 
 
+@dataclass
+class Sandbox(Endpoint):
+    """A worker running in the test's own process."""
+
+    worker: Worker
+
+
 @asynccontextmanager
 async def running_sandbox(
     limits: Limits | None = None, *, size: int = 2, queue_size: int = 2, prewarm: int = 1
@@ -60,9 +66,39 @@ async def running_sandbox(
     try:
         await worker.start("127.0.0.1", 0)
         async with aiohttp.ClientSession() as session:
-            yield Sandbox(worker, session)
+            yield Sandbox(worker.url, session, worker)
     finally:
         await worker.close()
+
+
+@asynccontextmanager
+async def worker_process(*options: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """``python -m bot sandbox`` in a process of its own on a free loopback port: the
+    process and its URL, once it serves. Its log is read (and dropped) as it comes."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", "--port", "0", *options,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    log = process.stderr
+    url = ""
+    while not url:
+        line = (await log.readline()).decode()
+        assert line, "the worker stopped before serving"
+        url = line.partition("sandbox worker on ")[2].split(" ")[0]
+    draining = asyncio.create_task(_drain(log))
+    try:
+        yield process, url
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+        await draining
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.read(1 << 16):
+        pass
 
 
 def processes_with(marker: str) -> list[int]:

@@ -191,6 +191,8 @@ async def test_output_is_capped_per_stream_and_flagged() -> None:
         (b'{"code": "print(1)", "timeout_s": -1}', "positive number"),
         (b'{"code": "print(1)", "timeout": 1}', "unknown field(s): timeout"),
         (b'{"code": "\\ud800"}', "not valid Unicode"),
+        (b'{"code": "print(1)", "timeout_s": 1e400}', "positive number"),  # inf
+        (b"[" * 100_000, "nested too deeply"),
     ],
 )
 async def test_a_bad_request_gets_400_with_a_json_error(
@@ -200,6 +202,14 @@ async def test_a_bad_request_gets_400_with_a_json_error(
     assert status == 400
     assert message in answer["error"]
     await sandbox.assert_still_serving()
+
+
+async def test_a_timeout_of_400_digits_is_capped_like_any_other(sandbox: Sandbox) -> None:
+    status, result = await sandbox.post(
+        data=b'{"code": "print(1)", "timeout_s": 1' + b"0" * 400 + b"}"
+    )
+    assert status == 200
+    assert result["stdout"] == "1\n"
 
 
 async def test_code_over_the_size_limit_is_refused(sandbox: Sandbox) -> None:

@@ -6,15 +6,27 @@ Nothing here sends traffic anywhere but to loopback.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import sqlite3
+import sysconfig
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.sandbox.isolation import interpreter
 from bot.sandbox.limits import Limits
-from tests.sandbox_helpers import QUICK, Sandbox, processes_with, running_sandbox
+from tests.sandbox_helpers import (
+    QUICK,
+    Endpoint,
+    Sandbox,
+    processes_with,
+    running_sandbox,
+    wait_until,
+    worker_process,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "tutor-secret-token-7f3a"
@@ -31,7 +43,7 @@ async def sandbox(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Sandbox]:
         yield running
 
 
-async def hostile(sandbox: Sandbox, code: str, **fields: object) -> dict:
+async def hostile(sandbox: Endpoint, code: str, **fields: object) -> dict:
     """Run ``code``, then check the worker still serves normally."""
     result = await sandbox.run(code, **fields)
     await sandbox.assert_still_serving()
@@ -304,6 +316,10 @@ print("done")
         ("libc.unshare(0x10000000) != -1 or error()", "[Errno 1]"),  # CLONE_NEWUSER
         ("socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)", "[Errno 97]"),
         ("socket.socket(socket.AF_PACKET, socket.SOCK_RAW)", "[Errno 97]"),
+        # The kernel answers these with EOPNOTSUPP (95); the filter, before, with 97.
+        ("socket.socketpair(socket.AF_NETLINK, socket.SOCK_RAW)", "[Errno 97]"),
+        ("socket.socketpair(socket.AF_PACKET, socket.SOCK_RAW)", "[Errno 97]"),
+        ("socket.socketpair(socket.AF_VSOCK, socket.SOCK_STREAM)", "[Errno 97]"),
         ("libc.ptrace(0, 0, 0, 0) != -1 or error()", "[Errno 1]"),  # PTRACE_TRACEME
         ("libc.syscall(298, 0, 0, -1, -1, 0) != -1 or error()", "[Errno 1]"),  # perf_event_open
         ("libc.syscall(250, 0, -2, 0) != -1 or error()", "[Errno 1]"),  # keyctl
@@ -326,3 +342,225 @@ except OSError as exc:
 """
     result = await hostile(sandbox, code)
     assert result["stdout"].startswith(expected), result
+
+
+@pytest.mark.parametrize(
+    ("code", "exit_code"),
+    [("os._exit(200)", 200), ("os._exit(137)", 137), ("os.abort()", -6), ("os._exit(0)", 0)],
+)
+async def test_the_exit_status_is_the_kernels_whatever_it_is(
+    sandbox: Sandbox, code: str, exit_code: int
+) -> None:
+    result = await hostile(sandbox, f"import os\n{code}")
+    assert result["exit_code"] == exit_code
+    assert result["timed_out"] is False and result["memory_exceeded"] is False
+
+
+async def test_lines_forged_on_every_descriptor_change_nothing_reported(sandbox: Sandbox) -> None:
+    code = """
+import os
+print(open("/proc/self/cmdline", "rb").read().split(b"\\0")[-9:])
+forged = b"R\\nX 0 1 1\\nX 0 1 1 1\\nM\\nX 1\\n" * 1000
+for fd in range(3, 64):
+    try:
+        os.write(fd, forged)
+    except OSError:
+        pass
+os._exit(5)
+"""
+    result = await hostile(sandbox, code)
+    assert result["exit_code"] == 5
+    assert result["memory_exceeded"] is False
+    assert result["peak_memory_kb"] > 1000 and result["cpu_ms"] > 1
+
+
+async def test_children_killed_at_the_timeout_keep_their_cpu_time(sandbox: Sandbox) -> None:
+    # Each child says how much CPU it has used so far; the result counts at least that.
+    code = """
+import os, time
+for child in range(3):
+    if os.fork() == 0:
+        step = 0.05
+        while True:
+            if time.process_time() >= step:
+                print(child, step, flush=True)
+                step += 0.05
+time.sleep(3600)
+"""
+    result = await hostile(sandbox, code, timeout_s=2)
+    assert result["timed_out"] is True
+    used: dict[str, float] = {}
+    for line in result["stdout"].splitlines():
+        child, seconds = line.split()
+        used[child] = max(used.get(child, 0.0), float(seconds))
+    assert used, "no child got 50 ms of CPU in 2 s"
+    assert result["cpu_ms"] >= 1000 * sum(used.values())
+
+
+async def test_no_descriptor_of_the_worker_reaches_the_snippet(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # As if the worker's parent had left one open: `(exec 7>>file; python -m bot sandbox)`
+    host_file = tmp_path / "host-file"
+    host_file.write_text("")
+    fd = os.open(host_file, os.O_WRONLY | os.O_APPEND)
+    os.set_inheritable(fd, True)
+    try:
+        code = f"import os\ntry:\n    os.write({fd}, b'x')\nexcept OSError as exc:\n    print(exc)"
+        result = await hostile(sandbox, code)
+    finally:
+        os.close(fd)
+    assert result["stdout"] == "[Errno 9] Bad file descriptor\n"
+    assert host_file.read_text() == ""
+
+
+async def test_the_snippet_has_no_capability_and_sees_only_its_own_cgroup(
+    sandbox: Sandbox,
+) -> None:
+    code = """
+import sysconfig
+status = dict(line.split(":\\t") for line in open("/proc/self/status").read().splitlines())
+print(*(status[f"Cap{kind}"] for kind in ("Inh", "Prm", "Eff", "Bnd", "Amb")))
+print(sorted({line.split(":", 2)[2] for line in open("/proc/self/cgroup").read().split()}))
+"""
+    result = await hostile(sandbox, code)
+    capabilities, groups = result["stdout"].splitlines()
+    assert capabilities.split() == ["0000000000000000"] * 5
+    assert groups == "['/']"  # neither the worker's pid nor how many sandboxes it started
+
+
+async def test_the_interpreter_comes_with_its_standard_library_only(sandbox: Sandbox) -> None:
+    site_packages = Path(sysconfig.get_paths()["stdlib"]) / "site-packages"
+    code = f"import os\nprint(os.listdir({str(site_packages)!r}))"
+    result = await hostile(sandbox, code)
+    if site_packages.is_dir() and any(site_packages.iterdir()):  # not empty outside
+        assert result["stdout"] == "[]\n"
+    result = await hostile(sandbox, "import aiohttp")  # the bot's own dependency
+    assert "ModuleNotFoundError" in result["stderr"]
+
+
+async def test_there_are_no_terminals_to_exhaust(sandbox: Sandbox) -> None:
+    code = """
+import os
+try:
+    os.openpty()
+    print("OPENED")
+except OSError as exc:
+    print(exc.errno)
+"""
+    result = await hostile(sandbox, code)
+    assert result["stdout"] == f"{errno.ENOENT}\n"
+
+
+async def test_two_workers_never_share_a_uid(sandbox: Sandbox) -> None:
+    whose_uid = "import os; print(os.getuid())"
+    async with worker_process("--prewarm", "2") as (_, url):
+        other = Endpoint(url, sandbox.session)
+        uids = {name: set() for name in ("here", "there")}
+        for _ in range(4):
+            uids["here"].add((await sandbox.run(whose_uid))["stdout"])
+            uids["there"].add((await other.run(whose_uid))["stdout"])
+    if uids["here"] == {"0\n"}:
+        pytest.skip("not root: the sandbox keeps the worker's uid in a user namespace")
+    assert uids["here"].isdisjoint(uids["there"])
+
+
+async def test_killing_the_worker_kills_every_snippet_process() -> None:
+    marker = "4242.0041"
+    code = f"""
+import os, subprocess, time
+subprocess.Popen(["sleep", "{marker}"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    os.execvp("sleep", ["sleep", "{marker}"])
+time.sleep(3600)
+"""
+    async with worker_process("--prewarm", "0") as (worker, url):
+        async with aiohttp.ClientSession() as session:
+            request = asyncio.create_task(session.post(f"{url}/run", json={"code": code}))
+            await wait_until(lambda: len(processes_with(marker)) == 2)
+            worker.kill()  # SIGKILL: the worker cannot clean up
+            await worker.wait()
+            await asyncio.gather(request, return_exceptions=True)
+    await wait_until(lambda: not processes_with(marker))
+
+
+# Each fills one kind of kernel buffer and prints, as it goes, how many MiB it holds; it
+# must never hold more than its 128 MiB limit (it is stopped at it, or cannot fill
+# more), and the peak reported counts what it held.
+FILL_PREAMBLE = """
+import fcntl, os, socket
+held = 0
+def holding(more):
+    global held
+    held += more
+    if held // 2**20 > (held - more) // 2**20:
+        print(held // 2**20, flush=True)
+"""
+KERNEL_BUFFERS = {
+    "tcp": """
+server = socket.create_server(("127.0.0.1", 0), backlog=64)
+keep = []
+for _ in range(50):
+    sender = socket.create_connection(server.getsockname())
+    keep += [sender, server.accept()[0]]  # the receiver never reads
+    sender.setblocking(False)
+    try:
+        while True:
+            holding(sender.send(b"x" * 65536))
+    except BlockingIOError:
+        pass
+""",
+    "udp": """
+keep = []
+for _ in range(100):
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    keep.append(receiver)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for _ in range(200):
+        sender.sendto(b"x" * 60000, receiver.getsockname())
+    sender.close()
+    with open("/proc/net/udp") as table:  # what the kernel holds for the receivers
+        now = sum(int(line.split()[4].split(":")[1], 16) for line in table.readlines()[1:])
+    holding(now - held)
+""",
+    "unix": """
+keep = []
+for _ in range(120):
+    sender, receiver = socket.socketpair()
+    keep += [sender, receiver]
+    sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    sender.setblocking(False)
+    try:
+        while True:
+            holding(sender.send(b"x" * 65536))
+    except BlockingIOError:
+        pass
+""",
+    "pipe": """
+keep = []
+for _ in range(120):
+    read_end, write_end = os.pipe()
+    keep += [read_end, write_end]
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+    os.set_blocking(write_end, False)
+    try:
+        while True:
+            holding(os.write(write_end, b"x" * 65536))
+    except BlockingIOError:
+        pass
+""",
+}
+
+
+@pytest.mark.parametrize("kind", KERNEL_BUFFERS)
+async def test_kernel_buffers_count_against_the_memory_limit(sandbox: Sandbox, kind: str) -> None:
+    if sandbox.worker.pool.cgroups is None:
+        pytest.skip("no writable cgroups on this machine: kernel buffers are not bounded")
+    result = await hostile(sandbox, FILL_PREAMBLE + KERNEL_BUFFERS[kind])
+    held_mib = int(result["stdout"].split()[-1]) if result["stdout"] else 0
+    assert held_mib <= 128, result
+    assert result["peak_memory_kb"] >= held_mib * 1024

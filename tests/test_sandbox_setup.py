@@ -37,11 +37,14 @@ def test_cgroup_v2_groups_go_below_the_workers_own_group(tmp_path: Path) -> None
     cgroups = set_up_cgroups(proc)
     assert cgroups is not None and cgroups.version == "v2"
     assert (own / "cgroup.subtree_control").read_text() == "+memory +pids"
-    group = cgroups.create(memory_bytes=1000, pids=7)
+    group = cgroups.create(pids=7, socket_bytes=500)
     (directory,) = group.dirs
     assert directory.parent == own / f"tutor-sandbox-{PID}"
-    assert (directory / "memory.max").read_text() == "1000"
     assert (directory / "pids.max").read_text() == "7"
+    assert group.procs_files == [directory / "cgroup.procs"]
+    (directory / "memory.current").write_text("300")  # the sandbox has started
+    group.limit_memory(1000)
+    assert (directory / "memory.max").read_text() == "1300"
     (directory / "memory.events").write_text("low 0\nmax 3\noom 1\noom_kill 1\n")
     (directory / "memory.peak").write_text(str(5 * 1024 * 1024))
     assert group.figures() == (True, 5 * 1024)
@@ -64,13 +67,33 @@ def test_cgroup_v1_uses_one_hierarchy_per_controller(tmp_path: Path) -> None:
     (tmp_path / "unified" / "cgroup.controllers").write_text("hugetlb\n")
     cgroups = set_up_cgroups(proc)
     assert cgroups is not None and cgroups.version == "v1"
-    group = cgroups.create(memory_bytes=1000, pids=7)
+    group = cgroups.create(pids=7, socket_bytes=500)
     memory_dir, pids_dir = group.dirs
     assert memory_dir.parent == memory / "worker" / f"tutor-sandbox-{PID}"
-    assert (memory_dir / "memory.limit_in_bytes").read_text() == "1000"
     assert (pids_dir / "pids.max").read_text() == "7"
+    assert group.procs_files == [memory_dir / "cgroup.procs", pids_dir / "cgroup.procs"]
+    (memory_dir / "memory.usage_in_bytes").write_text("300")
+    group.limit_memory(1000)
+    assert (memory_dir / "memory.limit_in_bytes").read_text() == "1300"
     (memory_dir / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 0\n")
     assert group.figures() == (False, None)  # a kernel without the peak figure
+
+
+def test_a_mount_with_an_empty_source_is_read_as_any_other(tmp_path: Path) -> None:
+    memory, pids = tmp_path / "memory", tmp_path / "pids"
+    memory.mkdir()
+    pids.mkdir()
+    proc = fake_proc(
+        tmp_path,
+        [
+            f"38 25 0:40 / {tmp_path / 'scratch'} rw,relatime - tmpfs  rw",  # mount -t tmpfs ""
+            f"40 25 0:33 / {memory} rw - cgroup cgroup rw,memory",
+            f"41 25 0:34 / {pids} rw - cgroup cgroup rw,pids",
+        ],
+        ["5:pids:/", "4:memory:/"],
+    )
+    cgroups = set_up_cgroups(proc)
+    assert cgroups is not None and cgroups.version == "v1"
 
 
 def test_groups_left_by_a_killed_worker_are_removed(tmp_path: Path) -> None:

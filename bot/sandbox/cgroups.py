@@ -1,9 +1,15 @@
 """Memory and process-count limits per snippet with cgroups, v1 or v2, when writable.
 
-rlimits count per process; a cgroup counts the whole snippet (every child, tmpfs pages
-included) and tells afterwards whether the kernel's OOM killer had to step in. Groups
-are made below the worker's own cgroup (so any limit put on the worker still applies),
-in one parent per worker: ``<own group>/tutor-sandbox-<pid>/<snippet>``.
+rlimits count per process; a cgroup counts the whole snippet (every child, tmpfs pages,
+pipe and socket buffers included) and tells afterwards whether the kernel's OOM killer
+had to step in. Groups are made below the worker's own cgroup (so any limit put on the
+worker still applies), in one parent per worker: ``<own group>/tutor-sandbox-<pid>/<n>``.
+The sandbox is started inside its group, so the cgroup namespace it creates has the
+group as its root: the snippet sees ``/``, neither the worker's pid nor a count.
+
+cgroup v1 counts TCP and UDP buffers apart, and only once a limit is set on them
+(``memory.kmem.tcp.limit_in_bytes``): each group gets one, and its peak adds to the
+memory peak. v2 counts them in ``memory.max`` and ``memory.peak`` with the rest.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import errno
 import itertools
 import logging
 import os
+import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CONTROLLERS = ("memory", "pids")
 PARENT_PREFIX = "tutor-sandbox-"
+STALE_WAITS, STALE_WAIT_S = 100, 0.01  # for killed leftovers to leave their group
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,10 @@ class Layout:
     swap_limit: str
     swap_value: str  # "" means: the memory limit itself (v1 limits memory+swap)
     oom_events: str
+    usage: str
     peak: str
+    socket_limit: str  # "" where socket buffers count as memory (v2)
+    socket_peak: str
 
 
 def _v1(parents: dict[str, Path]) -> Layout:
@@ -43,14 +55,26 @@ def _v1(parents: dict[str, Path]) -> Layout:
         "memory.memsw.limit_in_bytes",
         "",
         "memory.oom_control",
+        "memory.usage_in_bytes",
         "memory.max_usage_in_bytes",
+        "memory.kmem.tcp.limit_in_bytes",
+        "memory.kmem.tcp.max_usage_in_bytes",
     )
 
 
 def _v2(parent: Path) -> Layout:
     parents = dict.fromkeys(CONTROLLERS, parent)
     return Layout(
-        "v2", parents, "memory.max", "memory.swap.max", "0", "memory.events", "memory.peak"
+        "v2",
+        parents,
+        "memory.max",
+        "memory.swap.max",
+        "0",
+        "memory.events",
+        "memory.current",
+        "memory.peak",
+        "",
+        "",
     )
 
 
@@ -68,19 +92,19 @@ class Cgroups:
     def version(self) -> str:
         return self.layout.version
 
-    def create(self, memory_bytes: int, pids: int) -> SnippetGroup:
+    def create(self, pids: int, socket_bytes: int) -> SnippetGroup:
+        """A group with its process and (v1) socket-buffer limits; the memory limit
+        comes once the sandbox has started (``limit_memory``)."""
         self._remove_retired()
         name = f"s{next(self._serial)}"
         dirs = tuple(dict.fromkeys(parent / name for parent in self.layout.parents.values()))
         for directory in dirs:
             directory.mkdir()
         group = SnippetGroup(self.layout, dirs)
-        memory_dir = self.layout.parents["memory"] / name
-        _write(memory_dir / self.layout.memory_limit, str(memory_bytes))
-        swap = memory_dir / self.layout.swap_limit
-        if swap.exists():
-            _write(swap, self.layout.swap_value or str(memory_bytes))
         _write(self.layout.parents["pids"] / name / "pids.max", str(pids))
+        socket_limit = group.memory_dir / self.layout.socket_limit
+        if self.layout.socket_limit and socket_limit.exists():
+            _write(socket_limit, str(socket_bytes))
         return group
 
     def retire(self, group: SnippetGroup) -> None:
@@ -107,23 +131,43 @@ class SnippetGroup:
     layout: Layout
     dirs: tuple[Path, ...]
 
-    def join(self, pid: int) -> None:
-        """Move ``pid`` in; its children will be born inside. (Pages it already has stay
-        charged where they were: the limit counts what the snippet allocates.)"""
-        for directory in self.dirs:
-            _write(directory / "cgroup.procs", str(pid))
+    @property
+    def memory_dir(self) -> Path:
+        return next(d for d in self.dirs if d.parent == self.layout.parents["memory"])
+
+    @property
+    def procs_files(self) -> list[Path]:
+        """Where a process writes its own PID to move in (one file per hierarchy)."""
+        return [directory / "cgroup.procs" for directory in self.dirs]
+
+    def limit_memory(self, memory_bytes: int) -> None:
+        """Allow ``memory_bytes`` more than the group uses now: the limit counts what the
+        snippet allocates, on top of the interpreter's start-up."""
+        limit = str(int((self.memory_dir / self.layout.usage).read_text()) + memory_bytes)
+        _write(self.memory_dir / self.layout.memory_limit, limit)
+        swap = self.memory_dir / self.layout.swap_limit
+        if swap.exists():
+            _write(swap, self.layout.swap_value or limit)
+
+    def kill_all(self) -> None:
+        """SIGKILL whatever is still in the group (nothing, unless the sandbox's own
+        teardown failed)."""
+        _kill_all_in(self.dirs[-1])
 
     def figures(self) -> tuple[bool, int | None]:
-        """Whether the OOM killer killed in the group, and its peak memory in KiB (None
-        where the kernel does not keep it: memory.peak is new in Linux 5.19)."""
-        memory_dir = next(d for d in self.dirs if d.parent == self.layout.parents["memory"])
-        events = (memory_dir / self.layout.oom_events).read_text().split()
+        """Whether the OOM killer killed in the group, and its peak memory in KiB with
+        socket buffers (None where the kernel does not keep it: memory.peak is new in
+        Linux 5.19)."""
+        events = (self.memory_dir / self.layout.oom_events).read_text().split()
         oom_killed = "oom_kill" in events and int(events[events.index("oom_kill") + 1]) > 0
-        try:
-            peak_kb: int | None = int((memory_dir / self.layout.peak).read_text()) // 1024
-        except FileNotFoundError:
-            peak_kb = None
-        return oom_killed, peak_kb
+        peak_bytes = 0
+        for name in filter(None, (self.layout.peak, self.layout.socket_peak)):
+            try:
+                peak_bytes += int((self.memory_dir / name).read_text())
+            except FileNotFoundError:
+                if name == self.layout.peak:
+                    return oom_killed, None
+        return oom_killed, peak_bytes // 1024
 
 
 def set_up_cgroups(proc: Path = Path("/proc/self")) -> Cgroups | None:
@@ -148,7 +192,9 @@ def _mounts(mountinfo: Path) -> dict[str, tuple[str, Path]]:
     for line in mountinfo.read_text().splitlines():
         fields, _, tail = line.partition(" - ")
         parts = fields.split()
-        fstype, _, options = tail.split()[:3]
+        # Fields are separated by single spaces and may be empty (a mount whose source
+        # is ""): split on each space, never on runs of them.
+        fstype, _, options = tail.split(" ")[:3]
         if fstype == "cgroup2":
             found.setdefault("", (parts[3], Path(parts[4])))
         elif fstype == "cgroup":
@@ -225,19 +271,46 @@ def _setup(layout: Layout) -> Cgroups | None:
 
 def _remove_stale_siblings(parent: Path) -> None:
     """Groups left by workers that were killed before they could clean up (the name
-    ends with the worker's PID): empty, since their processes are gone too."""
+    ends with the worker's PID). Their sandboxes die with the worker; anything that did
+    not is killed now, and its group removed once it is gone."""
     for stale in parent.parent.glob(f"{PARENT_PREFIX}*"):
         pid = stale.name.removeprefix(PARENT_PREFIX)
         if stale != parent and pid.isdigit() and not Path(f"/proc/{pid}").exists():
             for group in stale.iterdir():
                 if group.is_dir():
-                    _remove(group)
+                    _kill_all_in(group)
+                    _remove_when_empty(group)
             _remove(stale)
+
+
+def _kill_all_in(group: Path) -> None:
+    for pid in _processes_in(group):
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _processes_in(group: Path) -> list[str]:
+    try:
+        return (group / "cgroup.procs").read_text().split()
+    except FileNotFoundError:  # not a group (a folder of the tests' fake tree)
+        return []
 
 
 def _write(path: Path, value: str) -> None:
     with open(path, "w") as f:
         f.write(value)
+
+
+def _remove_when_empty(group: Path) -> None:
+    """Remove ``group`` once the processes just killed have left it (a blocking wait of
+    a few milliseconds, at start-up only)."""
+    for _ in range(STALE_WAITS):
+        if not _processes_in(group):
+            break
+        time.sleep(STALE_WAIT_S)
+    _remove(group)
 
 
 def _remove(directory: Path) -> None:

@@ -4,13 +4,21 @@ a seccomp filter, and its own unprivileged uid; or nothing at all in ``--unsafe-
 Started as root, bubblewrap runs privileged and creates no user namespace (the kernel's
 largest attack surface for unprivileged code): it binds the interpreter while it can
 still read /root, and the runner inside drops to a uid of its own for each sandbox, so
-per-user rlimits such as RLIMIT_NPROC count one snippet only. Started as another user,
-bubblewrap works unprivileged inside a user namespace, which it then disables.
+per-user rlimits such as RLIMIT_NPROC count one snippet only. Those uids are leased:
+each has a lock file under /run/tutor-sandbox, locked (flock) for as long as the worker
+lives, so two workers on one host never share one (the kernel drops the lock when a
+worker dies). Started as another user, bubblewrap works unprivileged inside a user
+namespace, which it then disables.
+
+The snippet sees the interpreter with its standard library only (site-packages is an
+empty folder), a /dev without terminals (no /dev/ptmx: the host's PTYs are a shared,
+small pool), and has no capability, not even in its bounding set.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import shutil
@@ -34,6 +42,10 @@ ETC_FILES = {
 }
 HOSTNAME = "sandbox"
 SANDBOX_UIDS = range(61000, 63048)  # one per live sandbox; unused by Debian's accounts
+UID_LOCKS = Path("/run/tutor-sandbox")  # one lock file per uid in use by a worker
+DEVICES = ("null", "zero", "full", "random", "urandom")
+DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
+             "stderr": "/proc/self/fd/2"}  # fmt: skip
 INSTALL_HINT = (
     "install bubblewrap and python3-seccomp (scripts/install-system-deps.sh does it), "
     "or start with --unsafe-dev on a development machine only"
@@ -66,6 +78,9 @@ class Isolation:
     def give_back_uid(self, uid: int) -> None:
         """Called once every process that used ``uid`` is gone."""
 
+    def close(self) -> None:
+        """Give back what the worker holds for its lifetime (its uids)."""
+
     def runner_pid(self, pid: int) -> int:
         """The runner's PID, given the PID of the process that was started."""
         return pid
@@ -86,11 +101,12 @@ class Bubblewrap(Isolation):
     name = "bubblewrap"
     unsafe = False
 
-    def __init__(self, bwrap: str, seccomp_bpf: bytes, limits: Limits) -> None:
+    def __init__(self, bwrap: str, seccomp_bpf: bytes, limits: Limits, uids: int) -> None:
         super().__init__()
         self._seccomp_bpf = seccomp_bpf
         self._as_root = os.geteuid() == 0
-        self._free_uids = list(reversed(SANDBOX_UIDS)) if self._as_root else []
+        self._leases = lease_uids(uids) if self._as_root else {}
+        self._free_uids = sorted(self._leases, reverse=True)
         self._prefix = [bwrap, *self._static_arguments(limits)]
 
     def _static_arguments(self, limits: Limits) -> list[str]:
@@ -101,8 +117,11 @@ class Bubblewrap(Isolation):
             "--as-pid-1",  # the runner: the snippet cannot signal it, all dies with it
             "--new-session",  # no terminal to push keystrokes into
         ]  # fmt: skip
-        if self._as_root:  # all capabilities gone, except what the runner needs to drop root
-            args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        if self._as_root:  # all capabilities gone, except what the runner needs: to empty
+            # the bounding set, drop root in the snippet, and end the snippet's processes
+            args += ["--cap-drop", "ALL"]
+            for capability in ("CAP_SETPCAP", "CAP_SETUID", "CAP_SETGID", "CAP_KILL"):
+                args += ["--cap-add", capability]
         else:
             args += ["--unshare-user", "--disable-userns"]
         args += ["--ro-bind", "/usr", "/usr"]
@@ -112,7 +131,11 @@ class Bubblewrap(Isolation):
             elif os.path.isdir(name):
                 args += ["--ro-bind", name, name]
         args += _interpreter_binds()
-        args += ["--proc", "/proc", "--dev", "/dev"]
+        args += ["--proc", "/proc", "--perms", "0755", "--size", "65536", "--tmpfs", "/dev"]
+        for name in DEVICES:
+            args += ["--dev-bind", f"/dev/{name}", f"/dev/{name}"]
+        for name, target in DEV_LINKS.items():
+            args += ["--symlink", target, f"/dev/{name}"]
         args += ["--perms", "01777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
         args += ["--perms", "01777", "--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm"]
         args += ["--chdir", "/tmp"]
@@ -139,6 +162,11 @@ class Bubblewrap(Isolation):
     def give_back_uid(self, uid: int) -> None:
         if uid >= 0:
             self._free_uids.append(uid)
+
+    def close(self) -> None:
+        while self._leases:
+            os.close(self._leases.popitem()[1])
+        self._free_uids = []
 
     def runner_pid(self, pid: int) -> int:
         """bwrap's only child: the runner, PID 1 of its namespace (or bwrap itself if
@@ -167,6 +195,28 @@ class Bubblewrap(Isolation):
         }
 
 
+def lease_uids(count: int, folder: Path = UID_LOCKS) -> dict[int, int]:
+    """``count`` uids no other worker holds: uid -> the descriptor holding its lock."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    leases: dict[int, int] = {}
+    for uid in SANDBOX_UIDS:
+        if len(leases) == count:
+            return leases
+        fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another worker's
+            os.close(fd)
+            continue
+        leases[uid] = fd
+    for fd in leases.values():
+        os.close(fd)
+    raise IsolationUnavailable(
+        f"no {count} free sandbox uids in {SANDBOX_UIDS.start}-{SANDBOX_UIDS.stop - 1}: "
+        f"other workers hold them (locks in {folder})"
+    )
+
+
 def interpreter() -> str:
     """The bot's own interpreter binary (not a venv link or a pyenv shim)."""
     return os.path.realpath(sys.executable)
@@ -190,6 +240,11 @@ def _interpreter_binds() -> list[str]:
                 made.add(parent)
                 args += ["--perms", "0755", "--dir", str(parent)]
         args += ["--ro-bind", str(path), str(path)]
+    for installed in ("site-packages", "dist-packages"):  # only the standard library
+        folder = os.path.join(sysconfig.get_paths()["stdlib"], installed)
+        if os.path.isdir(folder):
+            args += ["--perms", "0555", "--size", "4096", "--tmpfs", folder]
+            args += ["--remount-ro", folder]
     return args
 
 
@@ -203,10 +258,11 @@ def _pipe_with(content: bytes) -> int:
     return read_end
 
 
-async def choose_isolation(limits: Limits, unsafe_dev: bool) -> Isolation:
-    """Bubblewrap if it works here; otherwise the unsafe fallback if allowed, else refuse."""
+async def choose_isolation(limits: Limits, unsafe_dev: bool, uids: int) -> Isolation:
+    """Bubblewrap if it works here (with ``uids`` uids of its own, as root); otherwise
+    the unsafe fallback if allowed, else refuse."""
     try:
-        return await _bubblewrap(limits)
+        return await _bubblewrap(limits, uids)
     except IsolationUnavailable as exc:
         if not unsafe_dev:
             raise
@@ -214,7 +270,7 @@ async def choose_isolation(limits: Limits, unsafe_dev: bool) -> Isolation:
         return Isolation(str(exc))
 
 
-async def _bubblewrap(limits: Limits) -> Bubblewrap:
+async def _bubblewrap(limits: Limits, uids: int) -> Bubblewrap:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise IsolationUnavailable(f"bubblewrap (bwrap) is not installed; {INSTALL_HINT}")
@@ -222,8 +278,12 @@ async def _bubblewrap(limits: Limits) -> Bubblewrap:
         bpf = await compile_policy()
     except SeccompUnavailable as exc:
         raise IsolationUnavailable(f"{exc}; {INSTALL_HINT}") from exc
-    isolation = Bubblewrap(bwrap, bpf, limits)
-    await _probe(isolation)
+    isolation = Bubblewrap(bwrap, bpf, limits, uids)
+    try:
+        await _probe(isolation)
+    except BaseException:
+        isolation.close()
+        raise
     return isolation
 
 

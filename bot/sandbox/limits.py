@@ -13,6 +13,7 @@ MIB = 1024 * KIB
 class Limits:
     wall_s: float = 5.0
     memory_bytes: int = 128 * MIB
+    socket_bytes: int = 16 * MIB  # cgroup v1 only: TCP/UDP buffers (v2 counts them as memory)
     pids: int = 64
     output_bytes: int = 64 * KIB  # per stream; the rest is read and dropped
     tmp_bytes: int = 16 * MIB

@@ -65,7 +65,7 @@ class SandboxPool:
     ) -> SandboxPool:
         """Check this machine's isolation (IsolationUnavailable if there is none and
         ``unsafe_dev`` is off), set up cgroups if possible, and start pre-warming."""
-        isolation = await choose_isolation(limits, unsafe_dev)
+        isolation = await choose_isolation(limits, unsafe_dev, uids=size + prewarm)
         cgroups = await asyncio.to_thread(set_up_cgroups)
         if cgroups is None:
             log.warning("no writable cgroup memory/pids controllers: rlimits only")
@@ -142,7 +142,8 @@ class SandboxPool:
         }
 
     async def close(self) -> None:
-        """Stop pre-warming, end the waiting sandboxes, remove the cgroups."""
+        """Stop pre-warming, end the waiting sandboxes, remove the cgroups, give back
+        the uids."""
         tasks = [t for t in (self._refill_task, *self._starting) if t is not None]
         for task in tasks:
             task.cancel()
@@ -151,3 +152,4 @@ class SandboxPool:
             await self._ready.popleft().close()
         if self.cgroups is not None:
             await asyncio.to_thread(self.cgroups.close)
+        self.isolation.close()

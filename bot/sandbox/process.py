@@ -1,11 +1,17 @@
 """One sandbox process: started ahead of time, it runs exactly one snippet, then is gone.
 
-Starting (bubblewrap, interpreter start-up, cgroup join) is most of the cost of a run,
-so it happens before the code is known: the runner waits for the code on a pipe.
-Spawning happens on a worker thread (it creates the cgroup and the pipes, and forks a
-process that may be large); everything after it is on the event loop: pipes through
-asyncio transports, the wall clock, the exit through a pidfd, after which ``wait4``
-gives the CPU time of the whole sandbox (the runner tells how much was start-up).
+Starting (bubblewrap, interpreter start-up) is most of the cost of a run, so it happens
+before the code is known: the runner waits for the code on a pipe. Spawning happens on a
+worker thread (it creates the cgroup and the pipes, and forks a process that may be
+large); everything after it is on the event loop: pipes through asyncio transports, the
+wall clock, the exit through a pidfd.
+
+The sandbox starts inside its cgroup: a shell (no Python code between fork and exec in
+the worker) writes its own PID into the group and execs bubblewrap. It inherits only
+its pipes: every other descriptor the worker holds, inherited from whoever started it
+or not, is closed in the child. What the result says comes from the kernel: the
+snippet's wait status, CPU time and peak RSS as the runner (which the snippet cannot
+reach) reports them, and the cgroup's own counters.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import os
 import shutil
 import signal
@@ -30,6 +37,9 @@ from bot.sandbox.result import RunResult
 RUNNER_SOURCE = Path(runner.__file__).read_text()
 START_TIMEOUT_S = 10.0
 DRAIN_TIMEOUT_S = 1.0  # pipes close when the sandbox's last process is gone
+STOP_GRACE_S = 2.0  # for the runner to end the snippet and report, once told to stop
+# Moves itself into each cgroup.procs named by the first N arguments, then execs the rest.
+JOIN_GROUPS = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"'  # noqa: E501
 CPU_LIMIT_EXITS = (-signal.SIGXCPU, -signal.SIGKILL)
 CHRT = shutil.which("chrt")  # util-linux, essential in Debian
 IDLE_PRIORITY = [CHRT, "--idle", "0"] if CHRT else []
@@ -49,12 +59,10 @@ class SandboxProcess:
         self._pid = 0  # of the process started (bwrap), once it is
         self._background = False
         self._pidfd = -1
-        self._code_fd = self._stdin_fd = -1
+        self._code_fd = self._stdin_fd = self._stop_fd = -1
         self._unread_fds: dict[str, int] = {}
         # Room for the largest code (plus its one-line header) or stdin allowed.
         self._pipe_bytes = 2 * max(limits.code_bytes, limits.stdin_bytes)
-        self._startup_cpu_ms = 0.0
-        self._startup_peak_kb = 0
         self._pipes: dict[str, CappedPipe] = {}
         # (wait status, resource usage, OOM kill seen, group's peak KiB), once reaped
         self._exited: asyncio.Future[tuple[int, Any, bool, int | None]] = (
@@ -80,8 +88,6 @@ class SandboxProcess:
         try:
             await sandbox._spawn()
             await sandbox._until_ready()
-            if sandbox._group is not None:
-                await sandbox._join_group(sandbox._group)
         except BaseException:
             await sandbox.close()
             raise
@@ -112,7 +118,7 @@ class SandboxProcess:
         """Create the cgroup and the pipes, then spawn (on a worker thread)."""
         limits = self._limits
         if self._cgroups is not None:
-            self._group = self._cgroups.create(limits.memory_bytes, limits.pids)
+            self._group = self._cgroups.create(limits.pids, limits.socket_bytes)
         child_fds: list[int] = []
         parent_fds: list[int] = []
 
@@ -125,6 +131,7 @@ class SandboxProcess:
         try:
             stdin_r, self._stdin_fd = pipe(child_reads=True)
             code_r, self._code_fd = pipe(child_reads=True)
+            stop_r, self._stop_fd = pipe(child_reads=True)
             for fd in (self._stdin_fd, self._code_fd):
                 fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, self._pipe_bytes)
             out_r, out_w = pipe(child_reads=False)
@@ -132,20 +139,34 @@ class SandboxProcess:
             status_r, status_w = pipe(child_reads=False)
             self._unread_fds = {"stdout": out_r, "stderr": err_r, "status": status_r}
             address_space = limits.memory_bytes if self._group is None else 0
-            runner_args = [code_r, status_w, self._uid, limits.pids, limits.file_bytes]
+            runner_args = [code_r, status_w, stop_r, self._uid, limits.pids, limits.file_bytes]
             runner_args += [limits.open_files, address_space]
             command = [interpreter(), "-I", "-S", "-c", RUNNER_SOURCE, *map(str, runner_args)]
             argv, isolation_fds = self._isolation.wrap(command)
+            if self._group is not None:
+                files = self._group.procs_files
+                argv = [
+                    "/bin/sh",
+                    "-c",
+                    JOIN_GROUPS,
+                    "sh",
+                    str(len(files)),
+                    *map(str, files),
+                    *argv,
+                ]
             if self._background:
                 argv = [*IDLE_PRIORITY, *argv]
             child_fds += isolation_fds
             redirections = [(stdin_r, 0), (out_w, 1), (err_w, 2)]
-            redirections += [(fd, fd) for fd in (code_r, status_w, *isolation_fds)]
+            kept = (code_r, status_w, stop_r, *isolation_fds)
+            redirections += [(fd, fd) for fd in kept]
+            actions: list[tuple[int, ...]] = [(os.POSIX_SPAWN_DUP2, *r) for r in redirections]
+            actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds() - {0, 1, 2, *kept}]
             pid = os.posix_spawn(
                 argv[0],
                 argv,
                 {},
-                file_actions=[(os.POSIX_SPAWN_DUP2, fd, to) for fd, to in redirections],
+                file_actions=actions,
                 setsid=True,
                 setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),  # Python ignores both
             )
@@ -170,9 +191,9 @@ class SandboxProcess:
         try:
             async with asyncio.timeout(START_TIMEOUT_S):
                 first_line = (await self._pipes["status"].wait_for_data()).split(b"\n")[0]
-                if first_line.startswith(runner.READY + b" "):
-                    cpu_us, peak_kb = map(int, first_line.split()[1:])
-                    self._startup_cpu_ms, self._startup_peak_kb = cpu_us / 1000, peak_kb
+                if first_line == runner.READY:
+                    if self._group is not None:
+                        await self._limit_memory(self._group)
                     return
                 await self._exited
                 await self._drained()
@@ -184,15 +205,13 @@ class SandboxProcess:
         message = self._pipes["stderr"].text().strip() or f"exit status {status}"
         raise SandboxStartError(f"the sandbox did not start: {message}")
 
-    async def _join_group(self, group: SnippetGroup) -> None:
-        """The runner is waiting for code, so it has no children yet: moving it now
-        puts everything the snippet starts in the group, without running code between
-        fork and exec in the worker."""
-        runner_pid = self._isolation.runner_pid(self._pid)
+    async def _limit_memory(self, group: SnippetGroup) -> None:
+        """The interpreter has started: from now on, the snippet's allowance."""
+        limit = functools.partial(group.limit_memory, self._limits.memory_bytes)
         try:
-            await asyncio.get_running_loop().run_in_executor(None, group.join, runner_pid)
+            await asyncio.get_running_loop().run_in_executor(None, limit)
         except OSError as exc:
-            raise SandboxStartError(f"cannot move the sandbox into its cgroup: {exc}") from exc
+            raise SandboxStartError(f"cannot limit the sandbox's memory: {exc}") from exc
 
     def _on_exit(self) -> None:
         """The pidfd is readable: the process is a zombie, so its number (and session)
@@ -204,6 +223,8 @@ class SandboxProcess:
         self._isolation.kill(self._pid)
         _, status, usage = os.wait4(self._pid, 0)
         os.close(self._pidfd)
+        if self._group is not None:
+            self._group.kill_all()
         oom_killed, group_peak_kb = self._group.figures() if self._group else (False, None)
         self._release()
         self._exited.set_result((status, usage, oom_killed, group_peak_kb))
@@ -245,13 +266,26 @@ class SandboxProcess:
                     await asyncio.shield(self._exited)
             except TimeoutError:
                 wall_clock_expired = True
-                self._kill()
-                await self._exited
-            wall_ms = (time.monotonic() - started) * 1000
+                wall_ms = (time.monotonic() - started) * 1000
+                await self._stop()
+            else:
+                wall_ms = (time.monotonic() - started) * 1000
             await self._drained()
             return await self._result(limits, wall_ms, wall_clock_expired)
         finally:
             await self.close()
+
+    async def _stop(self) -> None:
+        """Tell the runner to end the snippet (it then reaps and reports everything);
+        kill the sandbox if it has not done so soon."""
+        os.close(self._stop_fd)
+        self._stop_fd = -1
+        try:
+            async with asyncio.timeout(STOP_GRACE_S):
+                await asyncio.shield(self._exited)
+        except TimeoutError:
+            self._kill()
+            await self._exited
 
     async def _drained(self) -> None:
         closing = [pipe.closed for pipe in self._pipes.values()]
@@ -260,35 +294,31 @@ class SandboxProcess:
                 await asyncio.gather(*closing)
 
     async def _result(self, limits: Limits, wall_ms: float, wall_clock_expired: bool) -> RunResult:
-        status, usage, oom_killed, group_peak_kb = self._exited.result()
-        lines = self._pipes["status"].data.split(b"\n")
-        # The snippet can write to this pipe too: only well-formed lines count.
-        fields = [line.split() for line in lines]
-        reports = [f[1] for f in fields if len(f) == 2 and f[0] == runner.REPORT and f[1].isdigit()]
-        exit_code = os.waitstatus_to_exitcode(status)
-        if not reports and exit_code > 128:  # bubblewrap passes on "signal N" as 128+N
-            exit_code = 128 - exit_code
-        total_cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+        _, usage, oom_killed, group_peak_kb = self._exited.result()
+        report = _report(self._pipes["status"].data)
+        if report is not None:  # the runner's: the snippet's own figures
+            wait_status, cpu_us, snippet_peak_kb = report
+            exit_code: int | None = os.waitstatus_to_exitcode(wait_status)
+            total_cpu_ms = cpu_us / 1000
+        else:  # the runner itself was killed (out of memory, or stopped by force)
+            exit_code, snippet_peak_kb = None, usage.ru_maxrss
+            total_cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
         cpu_limit_hit = exit_code in CPU_LIMIT_EXITS and total_cpu_ms >= limits.cpu_s * 1000
         timed_out = wall_clock_expired or cpu_limit_hit
-        if reports:
-            peak_kb = int(reports[-1])
-        elif group_peak_kb is not None:  # the group counts from when the runner joined
-            peak_kb = self._startup_peak_kb + group_peak_kb
-        else:  # an upper bound: bwrap's figure includes the worker it was forked from
-            peak_kb = usage.ru_maxrss
+        # The group's figure counts every process and socket buffer, from the start.
+        peak_kb = group_peak_kb if group_peak_kb is not None else snippet_peak_kb
         # Stopped by the sandbox, not ended by the snippet: no exit code.
-        stopped = timed_out or (oom_killed and exit_code == -signal.SIGKILL)
+        stopped = timed_out or (oom_killed and exit_code in (-signal.SIGKILL, None))
         stdout, stderr = self._pipes["stdout"], self._pipes["stderr"]
         return RunResult(
             stdout=stdout.text(),
             stderr=stderr.text(),
             exit_code=None if stopped else exit_code,
             timed_out=timed_out,
-            memory_exceeded=oom_killed or runner.OUT_OF_MEMORY in lines,
+            memory_exceeded=oom_killed,
             output_truncated=stdout.truncated or stderr.truncated,
             wall_ms=round(wall_ms, 3),
-            cpu_ms=round(max(0.0, total_cpu_ms - self._startup_cpu_ms), 3),
+            cpu_ms=round(total_cpu_ms, 3),
             peak_memory_kb=peak_kb,
         )
 
@@ -297,10 +327,10 @@ class SandboxProcess:
         if self._released:
             return
         self._released = True
-        for fd in (self._code_fd, self._stdin_fd, *self._unread_fds.values()):
+        for fd in (self._code_fd, self._stdin_fd, self._stop_fd, *self._unread_fds.values()):
             if fd >= 0:
                 os.close(fd)
-        self._code_fd = self._stdin_fd = -1
+        self._code_fd = self._stdin_fd = self._stop_fd = -1
         self._unread_fds = {}
         if not self._pid:  # never started: nothing will be reaped
             self._release()
@@ -309,6 +339,29 @@ class SandboxProcess:
             await self._exited
         for pipe in self._pipes.values():
             pipe.close()
+
+
+def _report(status_pipe: bytes) -> tuple[int, int, int] | None:
+    """(wait status, CPU microseconds, peak KiB) from the runner's last line, if any."""
+    fields = status_pipe.split(b"\n")[-2].split() if status_pipe.endswith(b"\n") else []
+    if len(fields) != 4 or fields[0] != runner.REPORT:
+        return None
+    wait_status, cpu_us, peak_kb = map(int, fields[1:])
+    return wait_status, cpu_us, peak_kb
+
+
+def _inheritable_fds() -> set[int]:
+    """Descriptors a spawned process would inherit: whatever the worker's parent left
+    open (Python opens everything else close-on-exec)."""
+    fds = {int(name) for name in os.listdir("/proc/self/fd")}
+    inheritable = set()
+    for fd in fds:
+        try:
+            if os.get_inheritable(fd):
+                inheritable.add(fd)
+        except OSError:  # the listing's own descriptor, closed since
+            pass
+    return inheritable
 
 
 def _feed(fd: int, data: bytes, capacity: int) -> None:

@@ -31,7 +31,8 @@ class RunRequest:
         if timeout_s is not None:
             if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float):
                 raise InvalidRequest(f"'timeout_s' must be a number, got {_kind(timeout_s)}")
-            if not math.isfinite(timeout_s) or timeout_s <= 0:
+            # An int of any size compares with 0 exactly; math.isfinite would overflow.
+            if timeout_s <= 0 or (isinstance(timeout_s, float) and not math.isfinite(timeout_s)):
                 raise InvalidRequest("'timeout_s' must be a positive number of seconds")
         return cls(code, stdin, ceilings.lowered_to(timeout_s))
 

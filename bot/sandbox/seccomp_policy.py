@@ -49,8 +49,8 @@ NAMESPACE_FLAGS = (
     0x40000000,  # CLONE_NEWNET
 )
 
-# socket() families: AF_UNIX (1), AF_INET (2) and AF_INET6 (10) only; no netlink, raw
-# packets, crypto API or vsock.
+# socket() and socketpair() families: AF_UNIX (1), AF_INET (2) and AF_INET6 (10) only;
+# no netlink, raw packets, crypto API or vsock.
 ALLOWED_FAMILIES = (1, 2, 10)
 HIGHEST_CHECKED_FAMILY = 10
 
@@ -66,10 +66,11 @@ def build_filter() -> Any:  # a seccomp.SyscallFilter: the binding has no type s
         policy.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
     policy.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     no_family = seccomp.ERRNO(errno.EAFNOSUPPORT)
-    for family in range(HIGHEST_CHECKED_FAMILY + 1):
-        if family not in ALLOWED_FAMILIES:
-            policy.add_rule(no_family, "socket", seccomp.Arg(0, seccomp.EQ, family))
-    policy.add_rule(no_family, "socket", seccomp.Arg(0, seccomp.GT, HIGHEST_CHECKED_FAMILY))
+    for call in ("socket", "socketpair"):  # both take the family first
+        for family in range(HIGHEST_CHECKED_FAMILY + 1):
+            if family not in ALLOWED_FAMILIES:
+                policy.add_rule(no_family, call, seccomp.Arg(0, seccomp.EQ, family))
+        policy.add_rule(no_family, call, seccomp.Arg(0, seccomp.GT, HIGHEST_CHECKED_FAMILY))
     return policy
 
 

@@ -40,7 +40,8 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 @web.middleware
 async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """aiohttp's own errors (404, 405, 413...) answer in plain text; ours are JSON."""
+    """aiohttp's own errors (404, 405, 413...) and unexpected exceptions answer in plain
+    text; ours are JSON."""
     try:
         return await handler(request)
     except web.HTTPException as exc:
@@ -48,6 +49,9 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
             raise
         allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         return _error(exc.status, exc.text or exc.reason, allow)
+    except Exception:
+        log.exception("unexpected error answering %s %s", request.method, request.path)
+        return _error(500, "internal error in the sandbox worker (logged)")
 
 
 async def _run(request: web.Request) -> web.Response:
@@ -57,6 +61,8 @@ async def _run(request: web.Request) -> web.Response:
         payload = json.loads(body)
     except ValueError as exc:
         return _error(400, f"the body is not valid JSON: {exc}")
+    except RecursionError:
+        return _error(400, "the body is not valid JSON: nested too deeply")
     try:
         run = RunRequest.from_json(payload, pool.limits)
     except InvalidRequest as exc:
