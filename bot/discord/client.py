@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.core.context import CONSOLE_GUILD
 from bot.core.tasks import TaskKeeper
 from bot.core.tutor import Tutor
+from bot.discord.rate_limit import RateLimit
 from bot.discord.sender import DiscordSender
 from bot.discord.ui.actions import ActionButton
 from bot.discord.ui.replies import SHUTTING_DOWN, UserFacingError, context_of, report_error, send
@@ -65,6 +66,7 @@ class TutorBot(commands.AutoShardedBot):
         self.tree.error(self._on_app_command_error)
         self.tree.interaction_check = self._accepting  # type: ignore[method-assign]
         self.accepting = True
+        self.rate_limit = RateLimit(settings.rate_per_s, settings.rate_burst)
 
     async def setup_hook(self) -> None:
         for extension in COGS:
@@ -72,6 +74,7 @@ class TutorBot(commands.AutoShardedBot):
         self.add_dynamic_items(ActionButton)
         await self.sync_commands_if_changed()
         self.background.spawn(self._heartbeat(), name="heartbeat")
+        self.background.spawn(self.rate_limit.notices.run(), name="slow-down-notices")
         self.tutor.deliver_daily_prompts(DiscordSender(self), discord_guilds)
 
     async def _heartbeat(self) -> None:
@@ -127,9 +130,15 @@ class TutorBot(commands.AutoShardedBot):
         log.info("interaction %s", context_of(interaction))
 
     async def _accepting(self, interaction: discord.Interaction) -> bool:
+        """Every slash command (and its autocomplete, served from memory: not limited)."""
         if not self.accepting:
             raise UserFacingError(SHUTTING_DOWN)
-        return True
+        return interaction.type is discord.InteractionType.autocomplete or self.admit(interaction)
+
+    def admit(self, interaction: discord.Interaction) -> bool:
+        """Whether this user's command or click may run now (``RateLimit``); if not, a
+        private "slow down" is on its way and nothing else happens."""
+        return self.rate_limit.admit(interaction)
 
     async def close(self) -> None:
         """Refuse new work, stop the core's background work (class quizzes save their

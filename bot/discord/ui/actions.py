@@ -15,6 +15,7 @@ from typing import Any
 import discord
 
 from bot.curriculum import display_limits as limits
+from bot.discord.ui.context import tutor_bot
 from bot.discord.ui.replies import SHUTTING_DOWN, UserFacingError, guarded
 
 Handler = Callable[[discord.Interaction, list[str]], Awaitable[None]]
@@ -53,6 +54,9 @@ class ActionButton(
     ) -> ActionButton:
         assert isinstance(item, discord.ui.Button)
         return cls(item)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return tutor_bot(interaction).admit(interaction)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         _, name, *args = (self.item.custom_id or "").split(":")
