@@ -12,6 +12,7 @@ key of ``config.yaml`` left empty (``""`` or no value), counts as unset: the def
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import zoneinfo
@@ -74,6 +75,19 @@ def _integer_between(low: int, high: int, expected: str) -> Parser:
         return number
 
     return parse
+
+
+def _rate(value: Any) -> float:
+    expected = "a number of actions per second, 0 or more (0 turns the limit off)"
+    if isinstance(value, bool):
+        raise _Expected(expected)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise _Expected(expected) from None
+    if not math.isfinite(number) or number < 0:
+        raise _Expected(expected)
+    return number
 
 
 def _url(schemes: tuple[str, ...], expected: str) -> Parser:
@@ -159,6 +173,15 @@ class Settings:
     )
     default_timezone: str = field(default="UTC", metadata=_setting("TUTOR_TIMEZONE", _timezone))
     log_level: str = field(default="INFO", metadata=_setting("TUTOR_LOG_LEVEL", _log_level))
+    # Per user, Discord commands and clicks only; 0 in either turns the limit off.
+    rate_per_s: float = field(default=5.0, metadata=_setting("TUTOR_RATE_PER_S", _rate))
+    rate_burst: int = field(
+        default=10,
+        metadata=_setting(
+            "TUTOR_RATE_BURST",
+            _integer_between(0, 1000, "a whole number of actions from 0 to 1000 (0: off)"),
+        ),
+    )
 
     @property
     def effective_sandbox_url(self) -> str:

@@ -26,6 +26,8 @@ async def make_bot(
     sandbox: object = None,
     dev_guild_id: int | None = None,
 ) -> TutorBot:
+    """The rate limit is off: tests click faster than people (tests/test_discord_rate_limit.py
+    turns it on)."""
     tutor = await Tutor.open(
         db_path,
         course,
@@ -36,7 +38,11 @@ async def make_bot(
         content_dir=content_dir,
     )
     settings = Settings(
-        discord_token="made-up", db_path=db_path, content_dir=content_dir, dev_guild_id=dev_guild_id
+        discord_token="made-up",
+        db_path=db_path,
+        content_dir=content_dir,
+        dev_guild_id=dev_guild_id,
+        rate_per_s=0,
     )
     return TutorBot(settings, tutor)
 

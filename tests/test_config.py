@@ -59,6 +59,10 @@ GOOD_ENVIRONMENT = [
     ("DISCORD_GATEWAY_URL", "ws://127.0.0.1:8765/gateway", "discord_gateway_url", None),
     ("DISCORD_GATEWAY_URL", "wss://gateway.discord.gg", "discord_gateway_url", None),
     ("TUTOR_DB", "/var/lib/tutor/tutor.sqlite3", "db_path", Path("/var/lib/tutor/tutor.sqlite3")),
+    ("TUTOR_RATE_PER_S", "2.5", "rate_per_s", 2.5),
+    ("TUTOR_RATE_PER_S", "0", "rate_per_s", 0.0),
+    ("TUTOR_RATE_BURST", "20", "rate_burst", 20),
+    ("TUTOR_RATE_BURST", "0", "rate_burst", 0),
 ]
 
 
@@ -94,6 +98,11 @@ BAD_ENVIRONMENT = [
     ("DISCORD_API_BASE", "127.0.0.1:8765/api", "discord_api_base", "http:// or https:// URL"),
     ("DISCORD_API_BASE", "ws://127.0.0.1:8765", "discord_api_base", "http:// or https:// URL"),
     ("DISCORD_GATEWAY_URL", "http://127.0.0.1:8765", "discord_gateway_url", "ws:// or wss://"),
+    ("TUTOR_RATE_PER_S", "fast", "rate_per_s", "a number of actions per second, 0 or more"),
+    ("TUTOR_RATE_PER_S", "-1", "rate_per_s", "a number of actions per second, 0 or more"),
+    ("TUTOR_RATE_PER_S", "inf", "rate_per_s", "a number of actions per second, 0 or more"),
+    ("TUTOR_RATE_BURST", "2.5", "rate_burst", "an integer"),
+    ("TUTOR_RATE_BURST", "-3", "rate_burst", "a whole number of actions from 0 to 1000"),
 ]
 
 

@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.core.context import CONSOLE_GUILD
 from bot.core.tasks import TaskKeeper
 from bot.core.tutor import Tutor
+from bot.discord.rate_limit import RateLimit
 from bot.discord.sender import DiscordSender
 from bot.discord.ui.actions import ActionButton
 from bot.discord.ui.classquiz import tell_ended_early
@@ -67,6 +68,7 @@ class TutorBot(commands.AutoShardedBot):
         self.tree.error(self._on_app_command_error)
         self.tree.interaction_check = self._accepting  # type: ignore[method-assign]
         self.accepting = True
+        self.rate_limit = RateLimit(settings.rate_per_s, settings.rate_burst)
 
     async def setup_hook(self) -> None:
         for extension in COGS:
@@ -76,6 +78,7 @@ class TutorBot(commands.AutoShardedBot):
         self.background.spawn(self._heartbeat(), name="heartbeat")
         recovery = self.tutor.class_quizzes.recover(discord_guilds, partial(tell_ended_early, self))
         self.background.spawn(recovery, name="class-quiz-recovery")
+        self.background.spawn(self.rate_limit.notices.run(), name="slow-down-notices")
         self.tutor.deliver_daily_prompts(DiscordSender(self), discord_guilds)
 
     async def _heartbeat(self) -> None:
@@ -131,9 +134,15 @@ class TutorBot(commands.AutoShardedBot):
         log.info("interaction %s", context_of(interaction))
 
     async def _accepting(self, interaction: discord.Interaction) -> bool:
+        """Every slash command (and its autocomplete, served from memory: not limited)."""
         if not self.accepting:
             raise UserFacingError(SHUTTING_DOWN)
-        return True
+        return interaction.type is discord.InteractionType.autocomplete or self.admit(interaction)
+
+    def admit(self, interaction: discord.Interaction) -> bool:
+        """Whether this user's command or click may run now (``RateLimit``); if not, a
+        private "slow down" is on its way and nothing else happens."""
+        return self.rate_limit.admit(interaction)
 
     async def close(self) -> None:
         """Refuse new work, stop the core's background work (class quizzes save their

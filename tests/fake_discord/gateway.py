@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -83,6 +83,15 @@ class Gateway:
         if not sessions:
             raise RuntimeError(f"no client is connected to receive {event}; start one first")
         await asyncio.gather(*(s.send(DISPATCH, data, event) for s in sessions))
+
+    async def dispatch_all(self, event: str, payloads: Sequence[Mapping[str, Any]]) -> None:
+        """Several events written back to back, with no turn of the event loop between
+        them: a client reads them as one backlog."""
+        if not self.connected:
+            raise RuntimeError(f"no client is connected to receive {event}; start one first")
+        for session in [s for s in self._sessions if s.session_id is not None]:
+            for data in payloads:
+                await session.send(DISPATCH, data, event)
 
     async def close(self, code: int = WSCloseCode.GOING_AWAY) -> None:
         """Close every connection; with 4000 a discord.py client reconnects and RESUMEs.

@@ -277,6 +277,30 @@ class FakeDiscord:
         a DynamicItem whose template matches). A bot in another process cannot be looked
         into: click only what it answers at any time (persistent items, DynamicItem).
         """
+        component_type = self._clickable(message, custom_id)
+        await self._until_answerable(message, custom_id, component_type)
+        ix = self._new_click(message, custom_id, component_type, user, values)
+        await self.gateway.dispatch("INTERACTION_CREATE", ix.payload)
+        return ix
+
+    async def click_all(
+        self, presses: Sequence[tuple[FakeMessage, str]], *, user: FakeMember
+    ) -> list[FakeInteraction]:
+        """Press many buttons at once, as a script flooding the bot would: every click is
+        on the wire before the client can read the first. Each is waited for as `click`
+        waits, before any is sent."""
+        types = [self._clickable(message, custom_id) for message, custom_id in presses]
+        for (message, custom_id), component_type in zip(presses, types, strict=True):
+            await self._until_answerable(message, custom_id, component_type)
+        clicks = [
+            self._new_click(message, custom_id, component_type, user, ())
+            for (message, custom_id), component_type in zip(presses, types, strict=True)
+        ]
+        await self.gateway.dispatch_all("INTERACTION_CREATE", [ix.payload for ix in clicks])
+        return clicks
+
+    def _clickable(self, message: FakeMessage, custom_id: str) -> int:
+        """The component type of `custom_id` on `message`, if a user could click it."""
         component = message.component(custom_id)
         if message.deleted or component is None:
             raise LookupError(
@@ -284,11 +308,20 @@ class FakeDiscord:
             )
         if component.get("disabled"):
             raise ValueError(f"{custom_id!r} on message {message.id} is disabled")
-        await self._until_answerable(message, custom_id, component["type"])
-        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component["type"]}
-        if component["type"] != discord.ComponentType.button.value:
+        return int(component["type"])
+
+    def _new_click(
+        self,
+        message: FakeMessage,
+        custom_id: str,
+        component_type: int,
+        user: FakeMember,
+        values: Sequence[str],
+    ) -> FakeInteraction:
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component_type}
+        if component_type != discord.ComponentType.button.value:
             data["values"] = list(values)
-        return await self._send(
+        return self.world.new_interaction(
             InteractionType.component,
             data,
             label=f"click {custom_id!r}",

@@ -152,7 +152,7 @@ class ForgetMeView(discord.ui.View):
         self.message: discord.InteractionMessage | None = None
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.owner_id
+        return interaction.user.id == self.owner_id and tutor_bot(interaction).admit(interaction)
 
     async def on_timeout(self) -> None:
         for item in self.children:

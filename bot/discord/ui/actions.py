@@ -2,7 +2,8 @@
 carries that action's arguments (``t:<action>:<arg>:<arg>``).
 
 Nothing about a button lives in memory, so every button keeps working after a restart,
-and each feature only registers an ``@action`` handler.
+and each feature only registers an ``@action`` handler. The views that lay buttons out
+are never stored either (``ButtonRows``): memory stays flat however many replies go out.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import discord
 
 from bot.curriculum import display_limits as limits
+from bot.discord.ui.context import tutor_bot
 from bot.discord.ui.double_clicks import ALREADY_COUNTED, RecentClicks, click_key
 from bot.discord.ui.replies import SHUTTING_DOWN, UserFacingError, guarded
 
@@ -55,6 +57,9 @@ class ActionButton(
         assert isinstance(item, discord.ui.Button)
         return cls(item)
 
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return tutor_bot(interaction).admit(interaction)
+
     async def callback(self, interaction: discord.Interaction) -> None:
         _, name, *args = (self.item.custom_id or "").split(":")
         async with guarded(interaction):
@@ -89,11 +94,29 @@ def button(
     )
 
 
-def view_of(*rows: Sequence[ActionButton]) -> discord.ui.View:
-    """A persistent view laid out in rows (at most 5 rows of 5 buttons, as Discord allows)."""
+class ButtonRows(discord.ui.View):
+    """Only the layout of a message's buttons: ``ActionButton`` (registered once with
+    ``add_dynamic_items``) answers every click from the custom id alone.
+
+    discord.py keeps every unfinished view it sends or edits in, and gives an ephemeral
+    reply's view a 15-minute timeout task: for a reply per interaction, a View, its
+    items and a Task kept per interaction. A view that says it is finished is never
+    kept: it is garbage once the message is sent.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    def is_finished(self) -> bool:
+        return True
+
+
+def view_of(*rows: Sequence[ActionButton]) -> ButtonRows:
+    """Buttons laid out in rows (at most 5 rows of 5, as Discord allows); none for a
+    message whose buttons should go away."""
     if len(rows) > 5 or any(len(row) > 5 for row in rows):
         raise ValueError("Discord allows 5 rows of 5 buttons")
-    view = discord.ui.View(timeout=None)
+    view = ButtonRows()
     for index, row in enumerate(rows):
         for item in row:
             item.row = index

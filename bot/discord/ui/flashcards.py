@@ -92,7 +92,7 @@ async def summary_message(interaction: discord.Interaction, guild: str, done: in
     embed.add_field(name="Due now", value=str(stats.due_now))
     embed.add_field(name="New cards left today", value=str(stats.new_left_today))
     embed.add_field(name="Reviewed today", value=str(stats.reviewed_today))
-    return {"embed": embed, "view": discord.ui.View()}
+    return {"embed": embed, "view": view_of()}
 
 
 async def start_review(interaction: discord.Interaction, lesson: str, guild: str = "") -> None:

@@ -37,6 +37,14 @@ async def reply_with_run(
 
 
 class RunModal(discord.ui.Modal, title="Run Python code"):
+    """discord.py keeps an open modal until it is submitted; one left open (the user
+    closed it) is forgotten after ``OPEN_S`` rather than kept for good."""
+
+    OPEN_S = 15 * 60.0
+
+    def __init__(self) -> None:
+        super().__init__(timeout=self.OPEN_S)
+
     code: discord.ui.TextInput[RunModal] = discord.ui.TextInput(
         label="Code",
         style=discord.TextStyle.paragraph,

@@ -1,0 +1,140 @@
+"""Per-user rate limit of the Discord frontend: one user's flood must not cost writes or
+make anyone else miss Discord's 3 s deadline.
+
+A token bucket per user admits commands and clicks (``TokenBuckets``). A refused
+interaction does no work at all: it only joins the queue of ``SlowDownNotices``, which
+one task answers, one notice at a time and only while no admitted interaction waits for
+its answer: a backlog of thousands of refusals never stands in front of anyone admitted.
+Under a load that never lets up, notices older than Discord's deadline are dropped
+(the flooder sees Discord's "interaction failed"), never the others' answers.
+The console, scripts and benches talk to the core directly and are never limited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+
+import discord
+
+log = logging.getLogger("bot.discord")
+
+SLOW_DOWN = "Whoa, slow down a little: that was a lot at once. Try again in a moment."
+NOTICE_WITHIN_S = 2.5  # Discord refuses an answer after 3 s: older refusals go unanswered
+NOTICES_QUEUED = 1000  # beyond this, the oldest refusal goes unanswered
+BUSY_POLL_S = 0.005  # how often queued notices look again whether everyone else is answered
+
+
+class TokenBuckets:
+    """``per_s`` tokens a second per user, at most ``burst`` saved up; one per action.
+
+    A bucket idle long enough to be full again is the same as no bucket, so it is
+    dropped: only users active in the last ``burst / per_s`` seconds are held.
+    """
+
+    def __init__(self, per_s: float, burst: int, now: Callable[[], float] = time.monotonic) -> None:
+        if per_s <= 0 or burst < 1:
+            raise ValueError("a token bucket needs a positive rate and a burst of at least 1")
+        self.per_s = per_s
+        self.burst = burst
+        self.now = now
+        # user id -> (tokens, when counted); ordered by that time, the oldest first
+        self._buckets: OrderedDict[int, tuple[float, float]] = OrderedDict()
+
+    def take(self, user_id: int) -> bool:
+        """Spend one of the user's tokens if there is one."""
+        now = self.now()
+        self._forget_full(now)
+        tokens, counted = self._buckets.pop(user_id, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - counted) * self.per_s)
+        allowed = tokens >= 1.0
+        self._buckets[user_id] = (tokens - 1.0 if allowed else tokens, now)
+        return allowed
+
+    def _forget_full(self, now: float) -> None:
+        while self._buckets:
+            user_id, (tokens, counted) = next(iter(self._buckets.items()))
+            if tokens + (now - counted) * self.per_s < self.burst:
+                return
+            del self._buckets[user_id]
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+class SlowDownNotices:
+    """Refused interactions, answered with a private "slow down" by one task (``run``),
+    only while every admitted interaction has had its answer (``busy`` says if not).
+
+    Each notice is one HTTP request: answering a flood's refusals each in its own task
+    would queue everyone else behind the whole flood; here they wait for everyone else.
+    """
+
+    def __init__(self, now: Callable[[], float], busy: Callable[[], bool]) -> None:
+        self.now = now
+        self.busy = busy
+        self._queue: deque[tuple[discord.Interaction, float]] = deque(maxlen=NOTICES_QUEUED)
+        self._waiting = asyncio.Event()
+
+    def tell(self, interaction: discord.Interaction) -> None:
+        self._queue.append((interaction, self.now()))
+        self._waiting.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._waiting.wait()
+            self._waiting.clear()
+            while self._queue:
+                # discord.py tells nobody when an interaction is answered: look again.
+                while self.busy():  # noqa: ASYNC110
+                    await asyncio.sleep(BUSY_POLL_S)
+                interaction, refused_at = self._queue.popleft()
+                if self.now() - refused_at <= NOTICE_WITHIN_S:
+                    await self._answer(interaction)
+
+    @staticmethod
+    async def _answer(interaction: discord.Interaction) -> None:
+        try:
+            await interaction.response.send_message(SLOW_DOWN, ephemeral=True)
+        except discord.HTTPException as exc:
+            log.debug("slow-down notice not delivered: %s", exc)
+
+
+class RateLimit:
+    """What the frontend asks about every command and click; ``per_s == 0`` (or
+    ``burst == 0``) turns the limit off."""
+
+    def __init__(self, per_s: float, burst: int, now: Callable[[], float] = time.monotonic) -> None:
+        self.now = now
+        self.buckets = TokenBuckets(per_s, burst, now) if per_s > 0 and burst > 0 else None
+        self.notices = SlowDownNotices(now, self._busy)
+        # admitted, not yet answered: interaction id -> (interaction, admitted at)
+        self._unanswered: dict[int, tuple[discord.Interaction, float]] = {}
+
+    def admit(self, interaction: discord.Interaction) -> bool:
+        """True: go ahead. False: do nothing more; a notice is on its way."""
+        if self.buckets is None:
+            return True
+        if self.buckets.take(interaction.user.id):
+            self._busy()  # forgets the answered: only those in flight are held
+            self._unanswered[interaction.id] = (interaction, self.now())
+            return True
+        self.notices.tell(interaction)
+        return False
+
+    @property
+    def unanswered(self) -> int:
+        """Admitted interactions held until answered (what this costs in memory)."""
+        return len(self._unanswered)
+
+    def _busy(self) -> bool:
+        """Whether an admitted interaction still waits for its answer (one that never
+        gets one stops counting after Discord's deadline)."""
+        now = self.now()
+        for key, (interaction, admitted_at) in list(self._unanswered.items()):
+            if interaction.response.is_done() or now - admitted_at > NOTICE_WITHIN_S:
+                del self._unanswered[key]
+        return bool(self._unanswered)
