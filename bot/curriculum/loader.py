@@ -270,7 +270,7 @@ def _check_example_code(lesson: Lesson, source: _Source) -> Iterable[Problem]:
 
 
 def _with_lesson_ids(lesson: Lesson) -> Lesson:
-    """Stamp the lesson id on its cards and questions so they stand alone."""
+    """Stamp the lesson id on its cards, questions and exercises so they stand alone."""
     return lesson.model_copy(
         update={
             "flashcards": tuple(
@@ -278,6 +278,9 @@ def _with_lesson_ids(lesson: Lesson) -> Lesson:
             ),
             "questions": tuple(
                 q.model_copy(update={"lesson": lesson.id}) for q in lesson.questions
+            ),
+            "exercises": tuple(
+                e.model_copy(update={"lesson": lesson.id}) for e in lesson.exercises
             ),
         }
     )

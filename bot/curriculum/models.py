@@ -131,6 +131,28 @@ class Question(Frozen):
         return self.options.index(self.answer)
 
 
+class WrongSolution(Frozen):
+    """A plausible mistake, and the check that must catch it (the tests make sure)."""
+
+    code: str
+    fails: str  # the name of the check that fails on it
+
+
+class Exercise(Frozen):
+    """Code to write, graded in the sandbox by ``checks`` (format: content/README.md)."""
+
+    id: Slug
+    title: TitleText
+    difficulty: Difficulty
+    statement: DescriptionText
+    starter: str = Field(max_length=4000)  # a Discord modal holds no more
+    checks: str
+    hints: tuple[FieldValueText, ...] = Field(min_length=2, max_length=3)
+    solution: str
+    wrong_solutions: tuple[WrongSolution, ...] = Field(min_length=1)
+    lesson: str = ""
+
+
 class Lesson(Frozen):
     id: Slug
     title: TitleText
@@ -142,6 +164,7 @@ class Lesson(Frozen):
     prerequisites: tuple[Slug, ...] = ()
     flashcards: tuple[Flashcard, ...] = ()
     questions: tuple[Question, ...] = ()
+    exercises: tuple[Exercise, ...] = ()
 
 
 class CourseIndex(Frozen):
@@ -169,6 +192,10 @@ class Course(Frozen):
         return tuple(q for lesson in self.lessons for q in lesson.questions)
 
     @cached_property
+    def exercises(self) -> tuple[Exercise, ...]:
+        return tuple(e for lesson in self.lessons for e in lesson.exercises)
+
+    @cached_property
     def _cards_by_id(self) -> dict[str, Flashcard]:
         return {card.id: card for card in self.flashcards}
 
@@ -181,3 +208,6 @@ class Course(Frozen):
 
     def question(self, question_id: str) -> Question | None:
         return self._questions_by_id.get(question_id)
+
+    def exercise(self, exercise_id: str) -> Exercise | None:
+        return next((e for e in self.exercises if e.id == exercise_id), None)
