@@ -19,7 +19,7 @@ from bot.sandbox.client import (
     SandboxUnavailable,
 )
 from bot.sandbox.limits import Limits
-from bot.sandbox.result import RunResult
+from bot.sandbox.result import CheckResult, GradeResult, RunResult
 from tests.sandbox_helpers import Sandbox, running_sandbox
 
 StubHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -136,3 +136,44 @@ def test_every_failure_is_a_sandbox_error() -> None:
 async def test_the_client_is_used_in_async_with() -> None:
     with pytest.raises(RuntimeError, match="async with"):
         await SandboxClient("http://127.0.0.1:1").run("print(1)")
+
+
+async def test_grade_posts_code_and_checks_and_returns_a_typed_grade() -> None:
+    graded = GradeResult(
+        "fail", "", (CheckResult("runs_concurrently", "fail", "3 in flight, wanted 1", ""),), 8.5
+    )
+    received: list[dict] = []
+
+    async def grader(request: web.Request) -> web.Response:
+        assert request.path == "/grade"
+        received.append(await request.json())
+        return web.json_response(graded.to_json())
+
+    runner, url = await stub_worker(grader)
+    try:
+        async with SandboxClient(url) as client:
+            assert await client.grade("code", "checks", timeout_s=2) == graded
+    finally:
+        await runner.cleanup()
+    assert received == [{"code": "code", "checks": "checks", "timeout_s": 2}]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": "pass", "message": "", "wall_ms": 1.0},  # no tests
+        {"status": "pass", "message": "", "wall_ms": 1.0, "tests": [{"name": "x"}]},
+        {"status": 1, "message": "", "wall_ms": 1.0, "tests": []},
+    ],
+)
+async def test_an_odd_grade_raises_sandbox_unavailable(answer) -> None:
+    async def odd(request: web.Request) -> web.Response:
+        return web.json_response(answer)
+
+    runner, url = await stub_worker(odd)
+    try:
+        async with SandboxClient(url) as client:
+            with pytest.raises(SandboxUnavailable, match="answered oddly"):
+                await client.grade("code", "checks")
+    finally:
+        await runner.cleanup()

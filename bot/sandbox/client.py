@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.sandbox.result import RunResult
+from bot.sandbox.result import GradeResult, RunResult
 
 # A run takes at most its wall-clock limit (5 s) once it has a slot; the rest covers
 # waiting in the worker's queue.
@@ -67,6 +67,17 @@ class SandboxClient:
         answer = await self._request("POST", "/run", payload)
         try:
             return RunResult.from_json(answer)
+        except ValueError as exc:
+            raise SandboxUnavailable(f"the sandbox worker answered oddly: {exc}") from exc
+
+    async def grade(self, code: str, checks: str, *, timeout_s: float | None = None) -> GradeResult:
+        """Grade ``code`` against an exercise's ``checks`` in a fresh sandbox."""
+        payload: dict[str, Any] = {"code": code, "checks": checks}
+        if timeout_s is not None:
+            payload["timeout_s"] = timeout_s
+        answer = await self._request("POST", "/grade", payload)
+        try:
+            return GradeResult.from_json(answer)
         except ValueError as exc:
             raise SandboxUnavailable(f"the sandbox worker answered oddly: {exc}") from exc
 
