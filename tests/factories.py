@@ -16,17 +16,38 @@ from bot.curriculum.models import (
     Course,
     Difficulty,
     Example,
+    Exercise,
     Flashcard,
     GlossaryTerm,
     KeyConcept,
     Lesson,
     Question,
     Summaries,
+    WrongSolution,
 )
 from bot.sandbox.client import SandboxUnavailable
+from bot.sandbox.result import CheckResult, GradeResult
 
 
-def make_lesson(lesson_id: str, cards: int = 3, questions: int = 3, options: int = 2) -> Lesson:
+def make_exercise(exercise_id: str, difficulty: Difficulty, lesson_id: str) -> Exercise:
+    """The checks pass code containing "solved" (see ``CannedSandbox.grade``)."""
+    return Exercise(
+        id=exercise_id,
+        title=exercise_id.title(),
+        difficulty=difficulty,
+        statement="Write it.",
+        starter="# your code\n",
+        checks="def check_solved(student): ...",
+        hints=("Think.", "Think harder."),
+        solution="solved = True\n",
+        wrong_solutions=(WrongSolution(code="pass\n", fails="solved"),),
+        lesson=lesson_id,
+    )
+
+
+def make_lesson(
+    lesson_id: str, cards: int = 3, questions: int = 3, options: int = 2, exercises: int = 0
+) -> Lesson:
     """Questions whose first option, "right", is the key (shuffling moves it when shown)."""
     difficulties = list(Difficulty)
     choices = ("right", "wrong", *(f"wrong {n}" for n in range(2, options)))
@@ -54,12 +75,18 @@ def make_lesson(lesson_id: str, cards: int = 3, questions: int = 3, options: int
             )
             for i in range(questions)
         ),
+        exercises=tuple(
+            make_exercise(f"{lesson_id}-x{i}", difficulties[i % 3], lesson_id)
+            for i in range(exercises)
+        ),
     )
 
 
-def make_course(*lesson_ids: str, cards: int = 3, questions: int = 3, options: int = 2) -> Course:
+def make_course(
+    *lesson_ids: str, cards: int = 3, questions: int = 3, options: int = 2, exercises: int = 0
+) -> Course:
     ids = lesson_ids or ("alpha", "beta")
-    lessons = tuple(make_lesson(i, cards, questions, options) for i in ids)
+    lessons = tuple(make_lesson(i, cards, questions, options, exercises) for i in ids)
     return Course(title="Test", lessons=lessons)
 
 
@@ -125,13 +152,31 @@ class CannedSandbox:
         assert self.respond is not None
         return self.respond(code, stdin)
 
+    async def grade(self, code: str, checks: str, *, timeout_s: float | None = None) -> GradeResult:
+        """Passes code that says "solved"; "oops(" is a syntax error; the rest fails."""
+        if not self.up:
+            raise SandboxUnavailable("worker down")
+        self.runs.append((code, checks))
+        if "oops(" in code:
+            return GradeResult("error", "SyntaxError on line 1: '(' was never closed", (), 5.0)
+        passed = "solved" in code
+        check = CheckResult(
+            "solved", "pass" if passed else "fail", "" if passed else "nothing solved", "hi\n"
+        )
+        return GradeResult("pass" if passed else "fail", "", (check,), 5.0)
 
-async def open_tutor(folder: Path, clock: FakeClock, sandbox: CannedSandbox | None = None) -> Tutor:
+
+async def open_tutor(
+    folder: Path,
+    clock: FakeClock,
+    sandbox: CannedSandbox | None = None,
+    course: Course | None = None,
+) -> Tutor:
     """The core over a fresh database in ``folder`` and a small two-lesson course, with
     seeded choices and unfuzzed scheduling, so tests can name exact outcomes."""
     return await Tutor.open(
         folder / "tutor.sqlite3",
-        make_course(),
+        course or make_course(),
         clock,
         rng=random.Random(1),
         scheduler=Scheduler(enable_fuzzing=False),

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 from bot.curriculum.models import Course, Example
 from bot.sandbox.client import SandboxBusy, SandboxError, SandboxRejected
+from bot.sandbox.result import CheckResult as CheckResult
+from bot.sandbox.result import GradeResult as GradeResult
 from bot.sandbox.result import RunResult as RunResult
 
 log = logging.getLogger(__name__)
@@ -31,8 +33,14 @@ class Sandbox(Protocol):
     async def run(self, code: str, *, stdin: str = "", timeout_s: float | None = None) -> RunResult:
         """Run once in a fresh sandbox; raises ``SandboxError``."""
 
+    async def grade(self, code: str, checks: str, *, timeout_s: float | None = None) -> GradeResult:
+        """Grade code against an exercise's checks in a fresh sandbox."""
+
     async def health(self) -> dict[str, Any]:
         """Raises ``SandboxError`` unless the worker is healthy."""
+
+
+T = TypeVar("T")
 
 
 class CodeRunFailed(Exception):
@@ -58,10 +66,17 @@ class CodeRuns:
         self._python: tuple[int, int] | None = None
 
     async def run(self, code: str, stdin: str = "") -> RunResult:
+        return await self._through_sandbox(lambda sandbox: sandbox.run(code, stdin=stdin))
+
+    async def grade(self, code: str, checks: str) -> GradeResult:
+        """An exercise's checks run against ``code``; the verdict comes from the sandbox."""
+        return await self._through_sandbox(lambda sandbox: sandbox.grade(code, checks))
+
+    async def _through_sandbox(self, call: Callable[[Sandbox], Awaitable[T]]) -> T:
         if self._sandbox is None:
             raise CodeRunFailed(DOWN)
         try:
-            result = await self._sandbox.run(code, stdin=stdin)
+            result = await call(self._sandbox)
         except SandboxBusy:
             raise CodeRunFailed(BUSY) from None
         except SandboxRejected as exc:

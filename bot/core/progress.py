@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.core.context import CoreContext, Learner
 from bot.core.scoring import Leaderboard, Streak, displayed_streak, leaderboard, local_day
-from bot.storage import cards, quiz_answers
+from bot.storage import cards, exercises, quiz_answers
 from bot.storage.learners import RankRow
 from bot.storage.quiz_answers import LessonAccuracy
 
@@ -21,6 +21,8 @@ class ProgressReport:
     due_cards: int
     accuracy: list[LessonAccuracy]
     rank: RankRow | None
+    exercises_solved: int = 0
+    exercises_total: int = 0
 
     @property
     def answered(self) -> int:
@@ -39,6 +41,8 @@ class LessonProgress:
     cards_total: int
     answered: int
     correct: int
+    exercises_solved: int = 0
+    exercises_total: int = 0
 
 
 class Progress:
@@ -59,6 +63,8 @@ class Progress:
             board = await leaderboard(
                 act.conn, who.guild_id, who.user_id, "all-time", act.now, act.timezone
             )
+            solved = await exercises.solved(act.conn, who.guild_id, who.user_id)
+        offered = {e.id for e in self._ctx.course.exercises}
         return ProgressReport(
             name=row.display_name or who.name,
             points=row.points,
@@ -68,6 +74,8 @@ class Progress:
             due_cards=due,
             accuracy=accuracy,
             rank=board.me,
+            exercises_solved=len(solved & offered),
+            exercises_total=len(offered),
         )
 
     async def by_lesson(self, who: Learner) -> list[LessonProgress]:
@@ -75,6 +83,7 @@ class Progress:
         async with self._ctx.activity(who) as act:
             states = await cards.states(act.conn, who.guild_id, who.user_id)
             accuracy = await quiz_answers.accuracy_by_lesson(act.conn, who.guild_id, who.user_id)
+            solved = await exercises.solved(act.conn, who.guild_id, who.user_id)
         answered = {a.lesson_id: a for a in accuracy}
         result = []
         for lesson in self._ctx.course.lessons:
@@ -88,6 +97,8 @@ class Progress:
                     len(ids),
                     acc.answered if acc else 0,
                     acc.correct if acc else 0,
+                    sum(e.id in solved for e in lesson.exercises),
+                    len(lesson.exercises),
                 )
             )
         return result

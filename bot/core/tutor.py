@@ -17,11 +17,13 @@ from pathlib import Path
 from fsrs import Scheduler
 
 from bot.config import Settings
+from bot.core.class_exercises import ClassExercises
 from bot.core.class_quizzes import ClassQuizzes
 from bot.core.clock import Clock, Sleep
 from bot.core.code_runs import CodeRuns, Sandbox
 from bot.core.context import CoreContext, CourseHolder
 from bot.core.daily import DailyPrompts, GuildScope, Sender
+from bot.core.exercises import Exercises
 from bot.core.flashcards import Flashcards
 from bot.core.guilds import Guilds
 from bot.core.item_analysis import ItemAnalysis
@@ -59,6 +61,8 @@ class Tutor:
     code: CodeRuns
     remembered: Remembered
     items: ItemAnalysis
+    exercises: Exercises
+    class_exercises: ClassExercises
     content_dir: Path | None = None
     tasks: TaskKeeper = field(default_factory=TaskKeeper)
     sleep: Sleep = asyncio.sleep
@@ -84,6 +88,8 @@ class Tutor:
         tasks = TaskKeeper()
         quiz = Quiz(ctx, rng)
         flashcards = Flashcards(ctx, scheduler)
+        code = CodeRuns(sandbox, lambda: ctx.course)
+        exercises = Exercises(ctx, code)
         return cls(
             ctx=ctx,
             flashcards=flashcards,
@@ -92,9 +98,11 @@ class Tutor:
             guilds=Guilds(ctx),
             class_quizzes=ClassQuizzes(ctx, quiz.pool, tasks, rng, sleep),
             daily=DailyPrompts(ctx, flashcards, sleep=sleep),
-            code=CodeRuns(sandbox, lambda: ctx.course),
+            code=code,
             remembered=Remembered(db),
             items=ItemAnalysis(ctx),
+            exercises=exercises,
+            class_exercises=ClassExercises(ctx, exercises.exercise, tasks, sleep),
             content_dir=content_dir,
             tasks=tasks,
             sleep=sleep,

@@ -214,4 +214,46 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX class_quiz_answers_unrecorded ON class_quiz_answers (recorded, quiz_id)
         """,
     ),
+    Migration(
+        8,
+        "coding exercises: every graded attempt, solutions shown, class assignments",
+        """
+        CREATE TABLE exercise_attempts (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            exercise_id TEXT NOT NULL,
+            lesson_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            checks_passed INTEGER NOT NULL,
+            checks_total INTEGER NOT NULL,
+            code TEXT NOT NULL,
+            submitted_at REAL NOT NULL,
+            points INTEGER NOT NULL,
+            FOREIGN KEY (guild_id, user_id) REFERENCES learners ON DELETE CASCADE
+        );
+        CREATE INDEX exercise_attempts_user ON exercise_attempts (guild_id, user_id, exercise_id);
+
+        CREATE TABLE exercise_solutions_shown (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            exercise_id TEXT NOT NULL,
+            shown_at REAL NOT NULL,
+            PRIMARY KEY (guild_id, user_id, exercise_id),
+            FOREIGN KEY (guild_id, user_id) REFERENCES learners ON DELETE CASCADE
+        ) WITHOUT ROWID;
+
+        CREATE TABLE class_exercises (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,
+            exercise_id TEXT NOT NULL,
+            started_by INTEGER NOT NULL,
+            started_at REAL NOT NULL,
+            ends_at REAL NOT NULL,
+            state TEXT NOT NULL DEFAULT 'running'
+        );
+        CREATE INDEX class_exercises_state ON class_exercises (state)
+        """,
+    ),
 )
