@@ -102,3 +102,11 @@ async def test_progress_counts_the_exercises_solved(tutor) -> None:
     lessons = {p.lesson_id: p for p in await tutor.progress.by_lesson(ADA)}
     assert (lessons["alpha"].exercises_solved, lessons["alpha"].exercises_total) == (1, 3)
     assert lessons["beta"].exercises_solved == 0
+
+
+async def test_a_submission_without_a_name_is_for_the_exercise_last_shown(tutor) -> None:
+    assert await tutor.exercises.last_shown(ADA) is None
+    await tutor.exercises.next(ADA, "beta")
+    assert await tutor.exercises.last_shown(ADA) == "beta-x0"
+    await tutor.exercises.show(ADA, "alpha-x2")
+    assert await tutor.exercises.last_shown(ADA) == "alpha-x2"

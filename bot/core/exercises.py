@@ -80,9 +80,24 @@ class Exercises:
             history = await store.history(act.conn, who.guild_id, who.user_id, exercise.id)
         return _status(exercise, history)
 
+    async def show(self, who: Learner, exercise_id: str) -> ExerciseStatus:
+        """An exercise as it is shown to the learner, remembered as the one a submission
+        without a name is for."""
+        exercise = self.exercise(exercise_id)
+        async with self._ctx.activity(who) as act:
+            await store.set_last_shown(act.conn, who.guild_id, who.user_id, exercise.id)
+            history = await store.history(act.conn, who.guild_id, who.user_id, exercise.id)
+        return _status(exercise, history)
+
+    async def last_shown(self, who: Learner) -> str | None:
+        async with self._ctx.activity(who) as act:
+            return await store.last_shown(act.conn, who.guild_id, who.user_id)
+
     async def next(self, who: Learner, lesson_id: str | None = None) -> ExerciseStatus | None:
-        """The first unsolved exercise in course order; None once all are solved."""
-        return next((s for s in await self.statuses(who, lesson_id) if not s.solved), None)
+        """The first unsolved exercise in course order, shown; None once all are solved."""
+        unsolved = (s for s in await self.statuses(who, lesson_id) if not s.solved)
+        first = next(unsolved, None)
+        return None if first is None else await self.show(who, first.exercise.id)
 
     async def submit(self, who: Learner, exercise_id: str, code: str) -> Graded:
         """Grade ``code`` in the sandbox, then record the attempt; ``CodeRunFailed`` (with

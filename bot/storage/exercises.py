@@ -79,6 +79,25 @@ async def solution_shown(
     )
 
 
+async def set_last_shown(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int, exercise_id: str
+) -> None:
+    await conn.execute(
+        "INSERT OR REPLACE INTO exercise_last_shown (guild_id, user_id, exercise_id)"
+        " VALUES (?, ?, ?)",
+        (guild_id, user_id, exercise_id),
+    )
+
+
+async def last_shown(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> str | None:
+    async with conn.execute(
+        "SELECT exercise_id FROM exercise_last_shown WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else str(row[0])
+
+
 @dataclass(frozen=True)
 class AssignmentRow:
     id: int

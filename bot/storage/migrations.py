@@ -243,6 +243,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             FOREIGN KEY (guild_id, user_id) REFERENCES learners ON DELETE CASCADE
         ) WITHOUT ROWID;
 
+        CREATE TABLE exercise_last_shown (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            exercise_id TEXT NOT NULL,
+            PRIMARY KEY (guild_id, user_id),
+            FOREIGN KEY (guild_id, user_id) REFERENCES learners ON DELETE CASCADE
+        ) WITHOUT ROWID;
+
         CREATE TABLE class_exercises (
             id INTEGER PRIMARY KEY,
             guild_id INTEGER NOT NULL,
