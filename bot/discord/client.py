@@ -28,6 +28,7 @@ from bot.discord.rate_limit import RateLimit
 from bot.discord.sender import DiscordSender
 from bot.discord.ui.actions import ActionButton
 from bot.discord.ui.classquiz import tell_ended_early
+from bot.discord.ui.exercises import ChannelAssignment
 from bot.discord.ui.replies import SHUTTING_DOWN, UserFacingError, context_of, report_error, send
 from bot.ops.health import HEARTBEAT_EVERY_S, beat, heartbeat_path
 
@@ -42,6 +43,7 @@ COGS = (
     "bot.discord.cogs.progress",
     "bot.discord.cogs.admin",
     "bot.discord.cogs.daily",
+    "bot.discord.cogs.exercises",
 )
 SYNC_HASH_KEY = "command_tree_hash"
 
@@ -78,6 +80,10 @@ class TutorBot(commands.AutoShardedBot):
         self.background.spawn(self._heartbeat(), name="heartbeat")
         recovery = self.tutor.class_quizzes.recover(discord_guilds, partial(tell_ended_early, self))
         self.background.spawn(recovery, name="class-quiz-recovery")
+        assignments = self.tutor.class_exercises.recover(
+            discord_guilds, lambda row: ChannelAssignment(self, row.channel_id)
+        )
+        self.background.spawn(assignments, name="class-exercise-recovery")
         self.background.spawn(self.rate_limit.notices.run(), name="slow-down-notices")
         self.tutor.deliver_daily_prompts(DiscordSender(self), discord_guilds)
 

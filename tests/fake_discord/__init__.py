@@ -40,7 +40,8 @@ Record and inject: `fake.calls` / `fake.calls_to("PUT", "/applications/*/command
 `fake.synced_commands()`, `fake.fail(method, path_glob, status, code=..., times=...)`,
 `fake.fail_channel(channel, 403|404)`, `fake.block_dms(user)` (403, code 50007),
 `fake.disconnect_clients()` (clients RESUME), `FakeDiscord(ack_deadline=...,
-rate_limit=..., rate_window=..., privileged_intents=...)`.
+rate_limit=..., rate_window=..., privileged_intents=...)`. An attachment option takes a
+`UserFile(name, data)` (served at the stand-in's /cdn, as Discord's CDN serves files).
 """
 
 from .models import (
@@ -52,6 +53,7 @@ from .models import (
     FakeRole,
     FakeUser,
     Upload,
+    UserFile,
 )
 from .server import FakeDiscord, point_discord_py_at
 from .state import Callback, Failure, FakeInteraction, RestCall
@@ -70,5 +72,6 @@ __all__ = [
     "FakeUser",
     "RestCall",
     "Upload",
+    "UserFile",
     "point_discord_py_at",
 ]

@@ -12,9 +12,9 @@ from typing import Any
 
 from discord import AppCommandOptionType
 
-from .models import FakeGuild, FakeMember, FakeUser, walk_components
+from .models import FakeGuild, FakeMember, FakeUser, UserFile, walk_components
 
-OptionValue = str | int | float | bool | FakeMember | FakeUser
+OptionValue = str | int | float | bool | FakeMember | FakeUser | UserFile
 
 _NESTING = (AppCommandOptionType.subcommand.value, AppCommandOptionType.subcommand_group.value)
 _PLAIN_TYPES: dict[int, tuple[type, ...]] = {
@@ -51,6 +51,7 @@ def _encode(
     guild: FakeGuild,
     resolved: dict[str, dict[str, Any]],
     where: str,
+    cdn: str,
 ) -> Any:
     """The option's wire value; users also go into `resolved` (user and member)."""
     kind = spec["type"]
@@ -68,6 +69,16 @@ def _encode(
             members = resolved.setdefault("members", {})
             members[str(user.id)] = guild.member_payload(member, with_user=False)
         return str(user.id)
+    if kind == AppCommandOptionType.attachment.value and isinstance(value, UserFile):
+        resolved.setdefault("attachments", {})[str(value.id)] = {
+            "id": str(value.id),
+            "filename": value.filename,
+            "size": len(value.data),
+            "url": f"{cdn}/{value.id}/{value.filename}",
+            "proxy_url": f"{cdn}/{value.id}/{value.filename}",
+            "content_type": value.content_type,
+        }
+        return str(value.id)
     raise TypeError(
         f"{where}: {value!r} does not fit option type {AppCommandOptionType(kind).name}"
     )
@@ -80,6 +91,7 @@ def command_data(
     guild: FakeGuild,
     *,
     focused: str | None = None,
+    cdn: str = "",
 ) -> dict[str, Any]:
     """`data` of an APPLICATION_COMMAND (or, with `focused`, AUTOCOMPLETE) interaction.
 
@@ -108,7 +120,7 @@ def command_data(
             value = options[name]
             container.append({"name": name, "type": spec["type"], "value": value, "focused": True})
         elif name in options:
-            value = _encode(spec, options[name], guild, resolved, f"/{where} {name}")
+            value = _encode(spec, options[name], guild, resolved, f"/{where} {name}", cdn)
             container.append({"name": name, "type": spec["type"], "value": value})
         elif spec.get("required") and focused is None:
             raise ValueError(f"/{where}: required option {name!r} missing")

@@ -276,6 +276,17 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class UserFile:
+    """A file a user attaches to a slash command's attachment option (served by the
+    stand-in's CDN route, as Discord serves it from its CDN)."""
+
+    filename: str
+    data: bytes
+    content_type: str = "text/x-python"
+    id: int = field(default_factory=new_id)
+
+
+@dataclass(frozen=True)
 class Attachment:
     """A file stored on a message."""
 

@@ -17,7 +17,7 @@ from discord.http import Route
 
 from .commands import OptionValue, command_data, modal_submit_components
 from .gateway import Gateway
-from .models import FakeChannel, FakeGuild, FakeMember, FakeMessage, FakeUser
+from .models import FakeChannel, FakeGuild, FakeMember, FakeMessage, FakeUser, UserFile
 from .rest import API_PREFIX, RestApi
 from .state import Failure, FakeInteraction, RestCall, World, route_matches
 
@@ -60,6 +60,7 @@ class FakeDiscord:
         self.gateway = Gateway(self.world, privileged_intents=privileged_intents)
         self._rest = RestApi(self.world, rate_limit=rate_limit, rate_window=rate_window)
         self._runner: web.AppRunner | None = None
+        self._files: dict[int, UserFile] = {}  # attached to slash commands, served at /cdn
         self._clients: dict[discord.Client, asyncio.Task[None]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -68,6 +69,7 @@ class FakeDiscord:
         """Listen on an ephemeral port of 127.0.0.1 (never anything but loopback)."""
         app = web.Application()
         app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_get("/cdn/{file_id}/{filename}", self._cdn)
         app.add_subapp(API_PREFIX, self._rest.app())
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -76,6 +78,12 @@ class FakeDiscord:
         self.world.base_url = f"http://127.0.0.1:{port}"
         self.world.gateway_url = f"ws://127.0.0.1:{port}/gateway"
         self._runner = runner
+
+    async def _cdn(self, request: web.Request) -> web.StreamResponse:
+        upload = self._files.get(int(request.match_info["file_id"]))
+        if upload is None:
+            return web.Response(status=404)
+        return web.Response(body=upload.data, content_type=upload.content_type)
 
     async def close(self) -> None:
         """Stop the clients started here, then the server; re-raise a client's failure."""
@@ -233,7 +241,11 @@ class FakeDiscord:
     ) -> FakeInteraction:
         """Invoke `/command` ("flashcards review" for subcommands) as `user` would."""
         name, *path = command.split()
-        data = command_data(self._command(name), path, options or {}, self.guild)
+        for value in (options or {}).values():
+            if isinstance(value, UserFile):
+                self._files[value.id] = value
+        cdn = f"{self.world.base_url}/cdn"
+        data = command_data(self._command(name), path, options or {}, self.guild, cdn=cdn)
         return await self._send(
             InteractionType.application_command,
             data,

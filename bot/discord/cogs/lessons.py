@@ -43,9 +43,14 @@ class Lessons(commands.Cog):
         for n, lesson in enumerate(tutor.course.lessons, 1):
             row = rows[lesson.id]
             quiz = f" · quiz {row.correct}/{row.answered}" if row.answered else ""
+            solved = (
+                f" · 🧩 {row.exercises_solved}/{row.exercises_total} exercises"
+                if row.exercises_total
+                else ""
+            )
             lines.append(
                 f"**{n}. {lesson.title}** (`{lesson.id}`)\n"
-                f"🗂 {row.cards_seen}/{row.cards_total} cards studied{quiz}"
+                f"🗂 {row.cards_seen}/{row.cards_total} cards studied{quiz}{solved}"
             )
         embed = discord.Embed(title=tutor.course.title, description="\n".join(lines), colour=COLOUR)
         embed.set_footer(text="Open one with /lesson")

@@ -21,16 +21,22 @@ from bot.discord.ui.replies import SHUTTING_DOWN, UserFacingError, guarded
 
 Handler = Callable[[discord.Interaction, list[str]], Awaitable[None]]
 _HANDLERS: dict[str, Handler] = {}
+_MOVES_ITS_MESSAGE: set[str] = set()
 CUSTOM_ID_MAX = 100
 PREFIX = "t"
 _RECENT_CLICKS = RecentClicks()
 
 
-def action(name: str) -> Callable[[Handler], Handler]:
-    """Register the handler of the buttons named ``name``."""
+def action(name: str, *, moves_its_message: bool = False) -> Callable[[Handler], Handler]:
+    """Register the handler of the buttons named ``name``. ``moves_its_message``: the
+    handler edits the message the button is on (the next card, the next question), so a
+    second click on the same version of that message is a double click and is refused;
+    other buttons (open a modal, start something new) may be pressed again at any time."""
 
     def register(handler: Handler) -> Handler:
         _HANDLERS[name] = handler
+        if moves_its_message:
+            _MOVES_ITS_MESSAGE.add(name)
         return handler
 
     return register
@@ -65,7 +71,7 @@ class ActionButton(
         async with guarded(interaction):
             if not getattr(interaction.client, "accepting", True):
                 raise UserFacingError(SHUTTING_DOWN)
-            if not _RECENT_CLICKS.first(click_key(interaction)):
+            if name in _MOVES_ITS_MESSAGE and not _RECENT_CLICKS.first(click_key(interaction)):
                 raise UserFacingError(ALREADY_COUNTED)
             handler = _HANDLERS.get(name)
             if handler is None:

@@ -25,6 +25,18 @@ async def lesson_autocomplete(
     ]
 
 
+async def exercise_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    typed = current.lower()
+    exercises = tutor_bot(interaction).tutor.course.exercises
+    matches = (e for e in exercises if typed in e.id or typed in e.title.lower())
+    return [
+        app_commands.Choice(name=clip(f"{e.title} ({e.id}, {e.difficulty})", 100), value=e.id)
+        for e in matches
+    ][:MAX_CHOICES]
+
+
 async def timezone_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:

@@ -97,7 +97,7 @@ def notice_text(notices: Notices) -> str:
     return "\n".join(lines)
 
 
-@action("daily-snooze")
+@action("daily-snooze", moves_its_message=True)
 async def on_snooze(interaction: discord.Interaction, args: list[str]) -> None:
     guild, day = args
     who = learner_of(interaction, int(guild))

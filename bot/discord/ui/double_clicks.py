@@ -1,11 +1,13 @@
 """Double clicks: Discord delivers both clicks of a double click, each as its own
 interaction, carrying the message as it was when clicked.
 
-A click on the same button of the same version of a message by the same person, seconds
-after one already handled, is that second click: it is answered "already counted" and
-does nothing (no second "Next" question, no second undo). Writes are also guarded in the
-core (a rating or an answer carries its count); this catches the buttons that write
-nothing. The memory is bounded: old entries are dropped as new ones come.
+For a button that moves its own message on (the next card, the next question: see
+``action(moves_its_message=True)``), a click on the same version of that message by the
+same person, seconds after one already handled, is that second click: it is answered
+"already counted" and does nothing (no second "Next" question, no second undo). Writes
+are also guarded in the core (a rating or an answer carries its count); this catches the
+buttons that write nothing. The memory is bounded: old entries are dropped as new ones
+come.
 """
 
 from __future__ import annotations

@@ -108,7 +108,7 @@ async def on_start(interaction: discord.Interaction, args: list[str]) -> None:
     await start_review(interaction, lesson, rest[0] if rest else "")
 
 
-@action("cards-show")
+@action("cards-show", moves_its_message=True)
 async def on_show(interaction: discord.Interaction, args: list[str]) -> None:
     card_id, is_new, lesson, guild, done, *reviews = args
     card = tutor_bot(interaction).tutor.flashcards.card(card_id)
@@ -118,7 +118,7 @@ async def on_show(interaction: discord.Interaction, args: list[str]) -> None:
     )
 
 
-@action("cards-rate")
+@action("cards-rate", moves_its_message=True)
 async def on_rate(interaction: discord.Interaction, args: list[str]) -> None:
     card_id, grade, lesson, guild, done, *reviews = args
     core = tutor_bot(interaction).tutor.flashcards
@@ -128,7 +128,7 @@ async def on_rate(interaction: discord.Interaction, args: list[str]) -> None:
     await interaction.response.edit_message(**message)
 
 
-@action("cards-undo")
+@action("cards-undo", moves_its_message=True)
 async def on_undo(interaction: discord.Interaction, args: list[str]) -> None:
     lesson, guild, done = args
     core = tutor_bot(interaction).tutor.flashcards
@@ -139,7 +139,7 @@ async def on_undo(interaction: discord.Interaction, args: list[str]) -> None:
     await interaction.response.edit_message(**message)
 
 
-@action("cards-stop")
+@action("cards-stop", moves_its_message=True)
 async def on_stop(interaction: discord.Interaction, args: list[str]) -> None:
     _, guild, done = args
     await interaction.response.edit_message(**await summary_message(interaction, guild, int(done)))

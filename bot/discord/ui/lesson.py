@@ -63,7 +63,7 @@ async def render(interaction: discord.Interaction, lesson: Lesson, showing: str)
     }
 
 
-@action("lesson")
+@action("lesson", moves_its_message=True)
 async def switch_part(interaction: discord.Interaction, args: list[str]) -> None:
     lesson_id, showing = args
     if showing not in PARTS and showing not in {level.value for level in Level}:

@@ -93,7 +93,7 @@ async def ask(interaction: discord.Interaction, lesson: str, difficulty: str) ->
     )
 
 
-@action("quiz-next")
+@action("quiz-next", moves_its_message=True)
 async def on_next(interaction: discord.Interaction, args: list[str]) -> None:
     lesson, difficulty, *mode = args
     if mode == ["edit"]:
@@ -104,7 +104,7 @@ async def on_next(interaction: discord.Interaction, args: list[str]) -> None:
         await ask(interaction, lesson, difficulty)
 
 
-@action("quiz-answer")
+@action("quiz-answer", moves_its_message=True)
 async def on_answer(interaction: discord.Interaction, args: list[str]) -> None:
     question_id, chosen, lesson, difficulty, *extra = args
     core = tutor_bot(interaction).tutor.quiz
