@@ -26,14 +26,25 @@ from typing import Any, TypeVar
 from bot.config import Settings, load_settings
 
 # Importing the feature modules registers their commands.
-from bot.console import admin, classquiz, daily, flashcards, general, lessons, progress, quiz, run
+from bot.console import (
+    admin,
+    classquiz,
+    daily,
+    exercises,
+    flashcards,
+    general,
+    lessons,
+    progress,
+    quiz,
+    run,
+)
 from bot.console.screen import Screen
 from bot.console.session import Console
 from bot.core.context import CONSOLE_GUILD
 from bot.core.tutor import StartupError, Tutor
 from bot.ops.clock import system_clock
 
-FEATURES = (admin, classquiz, daily, flashcards, general, lessons, progress, quiz, run)
+FEATURES = (admin, classquiz, daily, exercises, flashcards, general, lessons, progress, quiz, run)
 T = TypeVar("T")
 CHARTS_FOLDER = "charts"
 
@@ -133,6 +144,9 @@ async def _begin(console: Console) -> None:
     console.greet()
     await console.tutor.class_quizzes.recover(
         console_guild, partial(classquiz.tell_ended_early, console)
+    )
+    await console.tutor.class_exercises.recover(
+        console_guild, lambda row: exercises.PrintedAssignment(console)
     )
     console.tutor.deliver_daily_prompts(daily.PrintedPrompts(console), console_guild)
 

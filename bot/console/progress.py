@@ -31,6 +31,8 @@ async def progress(console: Console, member: str = "") -> None:
         quiz = f"quiz {row.correct}/{row.answered}" if row.answered else "quiz not answered yet"
         console.say(f"{row.title}: cards {row.cards_seen}/{row.cards_total} · {quiz}", indent="  ")
     console.say(f"Flashcards due now: {report.due_cards}")
+    if report.exercises_total:
+        console.say(f"Exercises solved: {report.exercises_solved}/{report.exercises_total}")
     if console.charts_dir is not None:
         picture = await asyncio.to_thread(render, f"{report.name}: progress", lessons)
         path = console.charts_dir / f"progress-{_slug(report.name)}.png"

@@ -15,9 +15,11 @@ from pathlib import Path
 from bot.console.buttons import Button, Buttons
 from bot.console.commands import ALIASES, COMMANDS, UsageError, find, keyword_names, parse
 from bot.console.screen import Screen
+from bot.core.class_exercises import ClassExerciseRefused
 from bot.core.class_quizzes import ClassQuizRefused
 from bot.core.code_runs import CodeRunFailed, UnknownExample
 from bot.core.context import CONSOLE_GUILD, AlreadyCounted, Learner
+from bot.core.exercises import SolutionLocked, UnknownExercise
 from bot.core.guilds import InvalidSetting, Member
 from bot.core.tutor import Tutor
 
@@ -31,6 +33,9 @@ EXPECTED = (
     ClassQuizRefused,
     InvalidSetting,
     AlreadyCounted,
+    UnknownExercise,
+    SolutionLocked,
+    ClassExerciseRefused,
 )
 LineReader = Callable[[str], Awaitable[None]]
 

@@ -46,6 +46,9 @@ class ProgressCog(commands.Cog):
         embed.add_field(name="Streak freezes", value=f"🧊 {report.freezes}")
         embed.add_field(name="Quiz", value=f"{report.correct}/{report.answered} right")
         embed.add_field(name="Cards due now", value=str(report.due_cards))
+        if report.exercises_total:
+            solved = f"🧩 {report.exercises_solved}/{report.exercises_total}"
+            embed.add_field(name="Exercises solved", value=solved)
         picture = await asyncio.to_thread(render, f"{person.display_name}: progress", lessons)
         embed.set_image(url="attachment://progress.png")
         await interaction.followup.send(
