@@ -108,20 +108,30 @@ class Cgroups:
         return group
 
     def retire(self, group: SnippetGroup) -> None:
-        """``group`` is empty for good (every process in it is gone)."""
+        """``group`` is done with: its processes are gone, or dying (killed)."""
         self._retired.append(group)
 
-    def _remove_retired(self) -> None:
+    def _remove_retired(self, wait: bool = False) -> None:
+        """Remove the retired groups that are empty; keep the others for the next time
+        (or, with ``wait``, wait until they are: when the worker stops)."""
+        busy = []
         while True:
             try:
                 group = self._retired.popleft()  # other threads may be emptying it too
             except IndexError:
-                return
+                break
+            if wait:
+                group.kill_all()
+                _remove_when_empty(group.dirs[-1])
+            elif _processes_in(group.dirs[-1]):
+                busy.append(group)
+                continue
             for directory in group.dirs:
                 _remove(directory)
+        self._retired.extend(busy)
 
     def close(self) -> None:
-        self._remove_retired()
+        self._remove_retired(wait=True)
         for parent in set(self.layout.parents.values()):
             _remove(parent)
 
@@ -305,7 +315,7 @@ def _write(path: Path, value: str) -> None:
 
 def _remove_when_empty(group: Path) -> None:
     """Remove ``group`` once the processes just killed have left it (a blocking wait of
-    a few milliseconds, at start-up only)."""
+    a few milliseconds, at start-up and shut-down only)."""
     for _ in range(STALE_WAITS):
         if not _processes_in(group):
             break

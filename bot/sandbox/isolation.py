@@ -30,6 +30,7 @@ from typing import Any
 
 from bot.sandbox.limits import Limits
 from bot.sandbox.seccomp_policy import SeccompUnavailable, compile_policy
+from bot.sandbox.zygote_client import Zygote
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ UID_LOCKS = Path("/run/tutor-sandbox")  # one lock file per uid in use by a work
 DEVICES = ("null", "zero", "full", "random", "urandom")
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
              "stderr": "/proc/self/fd/2"}  # fmt: skip
+# What the runner needs: to empty the bounding set, drop root in the snippet, end the
+# snippet's processes; the zygote also needs to make namespaces and mounts, and bring up
+# their loopback.
+RUNNER_CAPABILITIES = ("CAP_SETPCAP", "CAP_SETUID", "CAP_SETGID", "CAP_KILL")
+ZYGOTE_CAPABILITIES = (*RUNNER_CAPABILITIES, "CAP_SYS_ADMIN", "CAP_NET_ADMIN")
 INSTALL_HINT = (
     "install bubblewrap and python3-seccomp (scripts/install-system-deps.sh does it), "
     "or start with --unsafe-dev on a development machine only"
@@ -62,6 +68,7 @@ class Isolation:
 
     name = "none (--unsafe-dev)"
     unsafe = True
+    zygote: Zygote | None = None  # sandboxes are forked from it when there is one
 
     def __init__(self, reason: str = "") -> None:
         self.reason = reason
@@ -78,8 +85,8 @@ class Isolation:
     def give_back_uid(self, uid: int) -> None:
         """Called once every process that used ``uid`` is gone."""
 
-    def close(self) -> None:
-        """Give back what the worker holds for its lifetime (its uids)."""
+    async def close(self) -> None:
+        """Give back what the worker holds for its lifetime (zygote, uids)."""
 
     def runner_pid(self, pid: int) -> int:
         """The runner's PID, given the PID of the process that was started."""
@@ -107,9 +114,10 @@ class Bubblewrap(Isolation):
         self._as_root = os.geteuid() == 0
         self._leases = lease_uids(uids) if self._as_root else {}
         self._free_uids = sorted(self._leases, reverse=True)
-        self._prefix = [bwrap, *self._static_arguments(limits)]
+        self._bwrap = bwrap
+        self._prefix = [bwrap, *self._static_arguments(limits, RUNNER_CAPABILITIES)]
 
-    def _static_arguments(self, limits: Limits) -> list[str]:
+    def _static_arguments(self, limits: Limits, capabilities: tuple[str, ...]) -> list[str]:
         args = [
             "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--hostname", HOSTNAME,
@@ -117,10 +125,9 @@ class Bubblewrap(Isolation):
             "--as-pid-1",  # the runner: the snippet cannot signal it, all dies with it
             "--new-session",  # no terminal to push keystrokes into
         ]  # fmt: skip
-        if self._as_root:  # all capabilities gone, except what the runner needs: to empty
-            # the bounding set, drop root in the snippet, and end the snippet's processes
+        if self._as_root:  # all capabilities gone, except those named
             args += ["--cap-drop", "ALL"]
-            for capability in ("CAP_SETPCAP", "CAP_SETUID", "CAP_SETGID", "CAP_KILL"):
+            for capability in capabilities:
                 args += ["--cap-add", capability]
         else:
             args += ["--unshare-user", "--disable-userns"]
@@ -142,15 +149,28 @@ class Bubblewrap(Isolation):
         return args
 
     def wrap(self, command: list[str]) -> tuple[list[str], list[int]]:
+        args, fds = self._with_files(self._prefix)
+        fds.append(_pipe_with(self._seccomp_bpf))
+        args += ["--seccomp", str(fds[-1]), "--", *command]
+        return args, fds
+
+    def _with_files(self, prefix: list[str]) -> tuple[list[str], list[int]]:
         fds: list[int] = []
-        args = list(self._prefix)
+        args = list(prefix)
         for path, content in ETC_FILES.items():
             fds.append(_pipe_with(content))
             args += ["--perms", "0444", "--ro-bind-data", str(fds[-1]), path]
         args += ["--remount-ro", "/"]  # after the last file is put in place
-        fds.append(_pipe_with(self._seccomp_bpf))
-        args += ["--seccomp", str(fds[-1]), "--", *command]
         return args, fds
+
+    async def start_zygote(self, limits: Limits) -> None:
+        """As root: every sandbox will be forked from a zygote, in this same view (it
+        loads the seccomp filter in each sandbox itself)."""
+        prefix = [self._bwrap, *self._static_arguments(limits, ZYGOTE_CAPABILITIES)]
+        args, fds = self._with_files(prefix)
+        self.zygote = await Zygote.start(
+            [*args, "--"], fds, interpreter(), self._seccomp_bpf, limits.tmp_bytes
+        )
 
     def take_uid(self) -> int:
         if not self._as_root:
@@ -163,7 +183,10 @@ class Bubblewrap(Isolation):
         if uid >= 0:
             self._free_uids.append(uid)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        if self.zygote is not None:
+            await self.zygote.close()
+            self.zygote = None
         while self._leases:
             os.close(self._leases.popitem()[1])
         self._free_uids = []
@@ -281,8 +304,10 @@ async def _bubblewrap(limits: Limits, uids: int) -> Bubblewrap:
     isolation = Bubblewrap(bwrap, bpf, limits, uids)
     try:
         await _probe(isolation)
+        if os.geteuid() == 0:
+            await isolation.start_zygote(limits)
     except BaseException:
-        isolation.close()
+        await isolation.close()
         raise
     return isolation
 

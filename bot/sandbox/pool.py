@@ -152,4 +152,4 @@ class SandboxPool:
             await self._ready.popleft().close()
         if self.cgroups is not None:
             await asyncio.to_thread(self.cgroups.close)
-        self.isolation.close()
+        await self.isolation.close()

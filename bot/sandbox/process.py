@@ -56,9 +56,9 @@ class SandboxProcess:
         self._limits = limits
         self._uid = -1
         self._group: SnippetGroup | None = None
-        self._pid = 0  # of the process started (bwrap), once it is
+        self._pid = 0  # of the process started (bwrap), once it is; 0 if forked by a zygote
         self._background = False
-        self._pidfd = -1
+        self._pidfd = -1  # of that process, or of PID 1 of a sandbox the zygote forked
         self._code_fd = self._stdin_fd = self._stop_fd = -1
         self._unread_fds: dict[str, int] = {}
         # Room for the largest code (plus its one-line header) or stdin allowed.
@@ -108,7 +108,7 @@ class SandboxProcess:
                 await spawning  # a few milliseconds; the caller then cleans up
             raise
         finally:
-            if self._pid:
+            if self._pidfd >= 0:
                 loop.add_reader(self._pidfd, self._on_exit)
         while self._unread_fds:  # each descriptor belongs to its transport from here
             name, fd = self._unread_fds.popitem()
@@ -139,21 +139,20 @@ class SandboxProcess:
             status_r, status_w = pipe(child_reads=False)
             self._unread_fds = {"stdout": out_r, "stderr": err_r, "status": status_r}
             address_space = limits.memory_bytes if self._group is None else 0
-            runner_args = [code_r, status_w, stop_r, self._uid, limits.pids, limits.file_bytes]
-            runner_args += [limits.open_files, address_space]
+            parameters = [self._uid, limits.pids, limits.file_bytes, limits.open_files]
+            parameters.append(address_space)
+            if self._isolation.zygote is not None:
+                procs = [os.open(f, os.O_WRONLY | os.O_CLOEXEC) for f in self._procs_files()]
+                child_fds += procs
+                sandbox_fds = [stdin_r, out_w, err_w, code_r, status_w, stop_r, *procs]
+                self._pidfd = self._isolation.zygote.fork(parameters, sandbox_fds)
+                return
+            runner_args = [code_r, status_w, stop_r, *parameters]
             command = [interpreter(), "-I", "-S", "-c", RUNNER_SOURCE, *map(str, runner_args)]
             argv, isolation_fds = self._isolation.wrap(command)
             if self._group is not None:
-                files = self._group.procs_files
-                argv = [
-                    "/bin/sh",
-                    "-c",
-                    JOIN_GROUPS,
-                    "sh",
-                    str(len(files)),
-                    *map(str, files),
-                    *argv,
-                ]
+                files = list(map(str, self._procs_files()))
+                argv = ["/bin/sh", "-c", JOIN_GROUPS, "sh", str(len(files)), *files, *argv]
             if self._background:
                 argv = [*IDLE_PRIORITY, *argv]
             child_fds += isolation_fds
@@ -186,6 +185,9 @@ class SandboxProcess:
         finally:
             for fd in child_fds:
                 os.close(fd)
+
+    def _procs_files(self) -> list[Path]:
+        return self._group.procs_files if self._group is not None else []
 
     async def _until_ready(self) -> None:
         try:
@@ -220,8 +222,11 @@ class SandboxProcess:
         kernel memory) and give back the group and the uid, whoever awaits the end."""
         loop = asyncio.get_running_loop()
         loop.remove_reader(self._pidfd)
-        self._isolation.kill(self._pid)
-        _, status, usage = os.wait4(self._pid, 0)
+        if self._pid:
+            self._isolation.kill(self._pid)
+            _, status, usage = os.wait4(self._pid, 0)
+        else:  # the zygote's grandchild, not ours: its end is all there is to know
+            status, usage = 0, None
         os.close(self._pidfd)
         if self._group is not None:
             self._group.kill_all()
@@ -237,8 +242,13 @@ class SandboxProcess:
         self._uid = -1
 
     def _kill(self) -> None:
-        if self._pid and not self._exited.done():
+        if self._exited.done():
+            return
+        if self._pid:
             self._isolation.kill(self._pid)
+        elif self._pidfd >= 0:  # its death ends PID 1, which ends the namespace
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
 
     def _prioritize(self) -> None:
         """Back to the normal scheduling class, for bwrap and the runner (whose
@@ -300,9 +310,11 @@ class SandboxProcess:
             wait_status, cpu_us, snippet_peak_kb = report
             exit_code: int | None = os.waitstatus_to_exitcode(wait_status)
             total_cpu_ms = cpu_us / 1000
-        else:  # the runner itself was killed (out of memory, or stopped by force)
+        elif usage is not None:  # the runner itself was killed (out of memory, or by force)
             exit_code, snippet_peak_kb = None, usage.ru_maxrss
             total_cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+        else:  # the same, in a sandbox forked by the zygote: the group's figures only
+            exit_code, snippet_peak_kb, total_cpu_ms = None, 0, 0.0
         cpu_limit_hit = exit_code in CPU_LIMIT_EXITS and total_cpu_ms >= limits.cpu_s * 1000
         timed_out = wall_clock_expired or cpu_limit_hit
         # The group's figure counts every process and socket buffer, from the start.
@@ -332,7 +344,7 @@ class SandboxProcess:
                 os.close(fd)
         self._code_fd = self._stdin_fd = self._stop_fd = -1
         self._unread_fds = {}
-        if not self._pid:  # never started: nothing will be reaped
+        if self._pidfd < 0:  # never started: nothing will be reaped
             self._release()
         else:
             self._kill()

@@ -1,11 +1,12 @@
 """The first code run inside a sandbox: PID 1 of its namespace, it supervises the snippet.
 
-Passed to ``python -I -S -c`` (standard library only, nothing slow to import). It imports
-asyncio (which every lesson uses, and which takes longer to import than the rest of a
-typical run), empties the capability bounding and inheritable sets, says it is ready, then waits for the
-code on a pipe, so sandboxes can be started ahead of time (each runs exactly one
-snippet). Then it forks: the child closes the runner's pipes, sets the rlimits, drops
-root for the uid it was given (with a parent-death signal set again afterwards: a uid
+Passed to ``python -I -S -c`` (standard library only, nothing slow to import), or run by
+the zygote (zygote.py) in each sandbox it forks. It imports asyncio (which every lesson
+uses, and which takes longer to import than the rest of a typical run), empties the
+capability bounding and inheritable sets, says it is ready, then waits for the code on a
+pipe, so sandboxes can be started ahead of time (each runs exactly one snippet). Then
+it forks: the child closes the runner's pipes, sets the rlimits, drops root for the uid
+it was given (with a parent-death signal set again afterwards: a uid
 change clears it) and becomes the snippet; the runner stays root and waits.
 
 Only the runner can write the status pipe, and the snippet runs as another uid, so what
@@ -43,8 +44,8 @@ CAPABILITY_VERSION_3 = 0x20080522
 libc = ctypes.CDLL(None, use_errno=True)
 
 
-def main() -> None:
-    code_fd, status_fd, stop_fd, uid, *limits = map(int, sys.argv[1:])
+def main(arguments: list[str]) -> None:
+    code_fd, status_fd, stop_fd, uid, *limits = map(int, arguments)
     drop_spare_capabilities()
     os.write(status_fd, READY + b"\n")
     chunks = []
@@ -201,4 +202,4 @@ def shut_down(module: object, status: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
