@@ -143,20 +143,26 @@ class Kit:
         seconds: float | Callable[[Any], float] = 1.0,
         reply: Callable[[Any], Any] | None = None,
         fail: Any = (),
+        failures: int = 0,
         error: type[Exception] = ConnectionError,
     ) -> Callable[[Any], Awaitable[Any]]:
         """A fake network call: ``await call(key)`` takes ``seconds`` of virtual time (or
         ``seconds(key)``) and returns ``reply(key)`` (default: ``"<name>:<key>"``), or
-        raises ``error`` for a key in ``fail``. Keys must be plain JSON values."""
+        raises ``error`` for a key in ``fail`` and for the first ``failures`` calls.
+        Keys must be plain JSON values."""
+        calls = 0
 
         async def call(key: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            failing = calls <= failures or key in fail
             call_id = self._start(name, key)
             try:
                 await asyncio.sleep(seconds(key) if callable(seconds) else seconds)
             except BaseException:
                 self._end(call_id, "cancelled")
                 raise
-            if key in fail:
+            if failing:
                 self._end(call_id, "raised")
                 raise error(f"{name} failed for {key!r}")
             self._end(call_id, "returned")
