@@ -18,6 +18,7 @@ from bot.sandbox.pool import SandboxPool
 from bot.sandbox.result import GradeResult
 from tests.cli import run_bot
 from tests.conftest import CONTENT
+from tests.test_content_validation import LESSON, problems_of, write_course
 
 COURSE = load_course(CONTENT)
 # Roomy: a busy machine must never turn a correct solution's grading into a timeout.
@@ -105,3 +106,58 @@ def test_an_unknown_exercise_or_missing_file_is_a_usage_error(
     assert done.returncode == 64
     assert done.stdout == ""
     assert "Traceback" not in done.stderr
+
+
+# Appended to the known-good lesson of test_content_validation (29 lines): lines 30-50.
+EXERCISE = """\
+exercises:
+  - id: alpha-x1
+    title: Add
+    difficulty: easy
+    statement: Write it.
+    starter: "def add(a, b):\\n    pass\\n"
+    hints: [Use plus., Return it.]
+    solution: |
+      def add(a, b):
+          return a + b
+    wrong_solutions:
+      - fails: adds
+        code: "def add(a, b):\\n    return a - b\\n"
+    checks: |
+      @check
+      async def adds(solution, io):
+          return solution.add(1, 2)
+
+      @adds.verify
+      def _(result, log):
+          assert result == 3
+"""
+
+
+def test_a_valid_exercise_loads_with_its_lesson(tmp_path: Path) -> None:
+    course = load_course(write_course(tmp_path, LESSON + EXERCISE))
+    exercise = course.exercise("alpha-x1")
+    assert exercise is not None and exercise.lesson == "alpha"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        ("fails: adds", "fails: subtracts", 41, "no check named 'subtracts' (the checks are adds)"),
+        ("          return a + b", "          return a +", 39, "solution: does not compile"),
+        ("      @adds.verify\n", "", 45, "checks: check 'adds' has no @adds.verify"),
+        ("async def adds", "def adds", 45, "checks: check 'adds' must be an async def"),
+        ("(solution, io)", "(solution)", 45, "checks: check 'adds' takes (solution, io)"),
+        ("      @check\n", "", 48, "checks: verify of 'adds', which is not a check above"),
+        ("return solution.add(1, 2)", "return (", 46, "checks: does not compile"),
+    ],
+)
+def test_a_broken_exercise_is_reported_at_its_line(
+    tmp_path: Path, old: str, new: str, line: int, message: str
+) -> None:
+    assert old in EXERCISE
+    root = write_course(tmp_path, LESSON + EXERCISE.replace(old, new))
+    problems = problems_of(root)
+    assert any(p.startswith(f"{root}/lessons/alpha.yaml:{line}: {message}") for p in problems), (
+        problems
+    )
