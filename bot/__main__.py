@@ -111,6 +111,7 @@ DELEGATED = [
     ("console", "bot.console.app", "every feature in a terminal: console [--user NAME]"),
     ("up", "bot.ops.launcher", "what `make run` starts: the bot, or the console without a token"),
     ("sandbox", "bot.sandbox.cli", "the sandbox worker (`sandbox exec` runs one snippet)"),
+    ("exercise", "bot.ops.exercises", "exercises: `exercise list`, `show ID`, `check ID FILE`"),
 ]
 
 

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.curriculum import display_limits as limits
+from bot.curriculum.exercise_checks import check_problems
 from bot.curriculum.fairness import position_reference
 from bot.curriculum.models import Course, CourseIndex, Lesson, QuestionKind
 from bot.curriculum.yamlpos import Bounds, Located, PathKey, Refused, parse
@@ -34,6 +35,7 @@ MAX_FILE_BYTES = 1 << 20  # course.yaml or one lesson file; larger ones are not 
 MAX_COURSE_BYTES = 16 << 20  # all files together; a larger course is not read at all
 MAX_LESSON_FILES = 1000
 YAML_BOUNDS = Bounds(max_nodes=100_000, max_depth=64)  # per file, checked while parsing
+MAX_CHECKS_BYTES = 32 * 1024  # an exercise's checks: what the sandbox's POST /grade takes
 
 
 @dataclass(frozen=True, order=True)
@@ -96,10 +98,12 @@ def load_course(folder: Path) -> Course:
             continue
         problems.extend(_check_embed_totals(lesson, source))
         problems.extend(_check_example_code(lesson, source))
+        problems.extend(_check_exercises(lesson, source))
         lessons[lesson.id] = (_with_lesson_ids(lesson), source)
 
     problems.extend(_check_unique_items(lessons.values(), "flashcards"))
     problems.extend(_check_unique_items(lessons.values(), "questions"))
+    problems.extend(_check_unique_items(lessons.values(), "exercises"))
     problems.extend(_check_prerequisites(lessons, known))
     if index is not None and index_source is not None:
         problems.extend(_check_index(index, index_source, lessons, known))
@@ -267,6 +271,39 @@ def _check_example_code(lesson: Lesson, source: _Source) -> Iterable[Problem]:
             compile(example.code, f"<{lesson.id} example {i + 1}>", "exec")
         except SyntaxError as exc:
             yield source.problem(("examples", i, "code"), f"does not compile: {exc.msg}")
+
+
+def _check_exercises(lesson: Lesson, source: _Source) -> Iterable[Problem]:
+    """Every exercise's code compiles, its checks are well formed (a verify for every
+    scenario), and each wrong solution names one of its checks. Lines inside code are
+    counted from the key of a block scalar (``checks: |``)."""
+    for i, exercise in enumerate(lesson.exercises):
+        at = ("exercises", i)
+        for field in ("starter", "solution"):
+            yield from _compile_problems(getattr(exercise, field), source, (*at, field))
+        size = len(exercise.checks.encode())
+        if size > MAX_CHECKS_BYTES:
+            yield source.problem((*at, "checks"), f"checks are {size:,} bytes; the limit is "
+                                 f"{MAX_CHECKS_BYTES:,}")  # fmt: skip
+        names, found = check_problems(exercise.checks)
+        for line, message in found:
+            key_line = source.doc.line_of((*at, "checks"))
+            yield Problem(source.path, key_line + line, f"checks: {message}")
+        for j, wrong in enumerate(exercise.wrong_solutions):
+            yield from _compile_problems(wrong.code, source, (*at, "wrong_solutions", j, "code"))
+            if names and wrong.fails not in names:
+                yield source.problem(
+                    (*at, "wrong_solutions", j, "fails"),
+                    f"no check named {wrong.fails!r} (the checks are {', '.join(names)})",
+                )
+
+
+def _compile_problems(code: str, source: _Source, where: PathKey) -> Iterable[Problem]:
+    try:
+        compile(code, "solution.py", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        line = source.doc.line_of(where) + (exc.lineno or 0)
+        yield Problem(source.path, line, f"{where[-1]}: does not compile: {exc.msg}")
 
 
 def _with_lesson_ids(lesson: Lesson) -> Lesson:

@@ -1,4 +1,4 @@
-"""The sandbox service: ``POST /run`` and ``GET /health``, JSON over HTTP.
+"""The sandbox service: ``POST /run``, ``POST /grade`` and ``GET /health``, JSON over HTTP.
 
 Every error is JSON (``{"error": ...}``) so the bot can show it as it is. A client that
 hangs up cancels its handler (aiohttp's ``handler_cancellation``), which kills its
@@ -15,6 +15,7 @@ from dataclasses import asdict
 
 from aiohttp import web
 
+from bot.sandbox.grading import GradeRequest, grade
 from bot.sandbox.pool import PoolBusy, SandboxPool
 from bot.sandbox.process import SandboxStartError
 from bot.sandbox.request import InvalidRequest, RunRequest
@@ -30,6 +31,7 @@ def create_app(pool: SandboxPool) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors_as_json])
     app[POOL] = pool
     app.router.add_post("/run", _run)
+    app.router.add_post("/grade", _grade)
     app.router.add_get("/health", _health)
     return app
 
@@ -83,6 +85,25 @@ async def _run(request: web.Request) -> web.Response:
         ", out of memory" if result.memory_exceeded else "",
         ", output cut" if result.output_truncated else "",
     )
+    return web.json_response(result.to_json())
+
+
+async def _grade(request: web.Request) -> web.Response:
+    """Like ``/run``, with the grader as the code (grading.py)."""
+    pool = request.app[POOL]
+    try:
+        payload = json.loads(await request.read())
+        grading = GradeRequest.from_json(payload, pool.limits)
+    except ValueError as exc:  # InvalidRequest too
+        return _error(400, str(exc))
+    try:
+        result = await grade(pool, grading)
+    except PoolBusy as exc:
+        return _error(503, str(exc), {"Retry-After": "1"})
+    except SandboxStartError as exc:
+        log.error("%s", exc)
+        return _error(500, str(exc))
+    log.info("graded %d bytes: %s, %.0f ms", len(grading.code), result.status, result.wall_ms)
     return web.json_response(result.to_json())
 
 
