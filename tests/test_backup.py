@@ -25,7 +25,7 @@ def run_backup(db: Path, target: Path) -> subprocess.CompletedProcess[str]:
 
 async def test_backup_while_the_bot_has_the_database_open_and_restore(tutor, tmp_path) -> None:
     who = Learner(1, 7, "ada")
-    shown = tutor.quiz.shown("alpha-q0", "01")
+    shown = tutor.quiz.shown("alpha-q0", "01", 0)
     await tutor.quiz.answer(who, shown, 0)  # the core keeps its connection open
     done = run_backup(tutor.ctx.db.path, tmp_path / "backups" / "monday.sqlite3")
     assert done.returncode == 0, done.stderr

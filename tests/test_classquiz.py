@@ -17,7 +17,7 @@ from tests.factories import open_tutor
 
 
 def make_quiz(tutor, n: int = 2, seconds: int = 20) -> ClassQuiz:
-    return ClassQuiz(1, 500, 9, tuple(tutor.quiz.pool()[:n]), seconds)
+    return ClassQuiz(1, 500, 9, tuple(tutor.quiz.pool(0)[:n]), seconds)
 
 
 def test_kahoot_rule_gives_1000_at_once_and_500_at_the_buzzer() -> None:

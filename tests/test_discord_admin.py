@@ -78,7 +78,7 @@ async def test_reload_keeps_the_last_good_course_and_reports_errors(
 async def test_forget_me_after_confirmation(fake_discord, bot) -> None:
     student = fake_discord.guild.student
     who = Learner(fake_discord.guild.id, student.id, "s")
-    q = bot.tutor.quiz.question("tasks-q1")
+    q = bot.tutor.quiz.question("tasks-q1", 0)
     await bot.tutor.quiz.answer(who, Shown.as_written(q), q.answer_index)
     ix = await fake_discord.slash("tutor forget-me", user=student)
     prompt = await ix.original()

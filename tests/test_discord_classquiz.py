@@ -129,7 +129,7 @@ async def test_buttons_left_by_a_crashed_quiz_answer_politely(classroom) -> None
     must still get an answer rather than "interaction failed"."""
     fake, bot, _, students = classroom
     channel = fake.guild.text_channel
-    leftover = ClassQuiz(fake.guild.id, channel.id, 1, tuple(bot.tutor.quiz.pool()[:1]), 20)
+    leftover = ClassQuiz(fake.guild.id, channel.id, 1, tuple(bot.tutor.quiz.pool(0)[:1]), 20)
     leftover.open_next(bot.tutor.ctx.now())  # as if the process died mid-question
     await bot.get_channel(channel.id).send(view=answer_view(leftover))
     question = await fake.wait_for_message(channel, lambda m: bool(m.custom_ids))

@@ -134,7 +134,7 @@ def key_letter(bot, message) -> tuple[str, str]:
     for row in message.components:
         for component in row["components"]:
             _, _, question_id, option, *_ = component["custom_id"].split(":")
-            if int(option) == bot.tutor.quiz.question(question_id).answer_index:
+            if int(option) == bot.tutor.quiz.question(question_id, 0).answer_index:
                 return component["label"], question_id
     raise AssertionError("no button carries the key")
 
@@ -146,7 +146,7 @@ async def test_solo_quiz_answer_feedback_and_next(fake_discord, bot) -> None:
     assert message is not None and message.ephemeral
     first_id = message.custom_ids[0]
     letter, question_id = key_letter(bot, message)
-    question = bot.tutor.quiz.question(question_id)
+    question = bot.tutor.quiz.question(question_id, 0)
     await click(fake_discord, message, letter, student)
     verdict = message.embeds[0]["fields"][-1]
     assert verdict["name"].startswith("✅ Correct!") and verdict["value"] == question.explanation
@@ -171,7 +171,7 @@ async def test_the_rendered_buttons_do_not_give_the_key_away(fake_discord, bot) 
     assert max(letters.values()) <= 0.35 * 200, letters
     letter, question_id = key_letter(bot, message)
     await click(fake_discord, message, "A" if letter != "A" else "B", student)
-    key = bot.tutor.quiz.question(question_id).answer
+    key = bot.tutor.quiz.question(question_id, 0).answer
     verdict = message.embeds[0]["fields"][-1]["name"]
     assert verdict.startswith(f"❌ Not quite: the answer is **{letter}: {key[:40]}")
 
@@ -196,7 +196,7 @@ async def test_progress_shows_an_embed_and_a_chart(fake_discord, bot) -> None:
 
 async def test_leaderboard_shows_top_and_own_rank(fake_discord, bot) -> None:
     student = fake_discord.guild.student
-    shown = bot.tutor.quiz.shown("tasks-q1", "0123")
+    shown = bot.tutor.quiz.shown("tasks-q1", "0123", 0)
     await bot.tutor.quiz.answer(
         Learner(fake_discord.guild.id, student.id, "s"), shown, shown.question.answer_index
     )

@@ -41,7 +41,7 @@ async def test_forget_me_deletes_everything_in_that_guild_only(tutor) -> None:
     here, elsewhere = Learner(1, 1, "ada"), Learner(2, 1, "ada")
     for who in (here, elsewhere):
         await tutor.flashcards.review(who, "alpha-c0", Grade.good)
-        q = tutor.quiz.question("alpha-q0")
+        q = tutor.quiz.question("alpha-q0", 0)
         await tutor.quiz.answer(who, Shown.as_written(q), 0)
     await tutor.guilds.forget(here)
     db = tutor.ctx.db

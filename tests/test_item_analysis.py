@@ -75,7 +75,7 @@ async def test_answers_given_before_options_were_shuffled_are_left_out(tutor) ->
         (GUILD,),
     )
     await tutor.quiz.answer(
-        Learner(GUILD, 99, "old"), Shown.as_written(tutor.quiz.question("alpha-q3")), 1
+        Learner(GUILD, 99, "old"), Shown.as_written(tutor.quiz.question("alpha-q3", 0)), 1
     )
     reports = {r.question.id: r for r in await tutor.items.report(GUILD)}
     assert reports["alpha-q3"].answers == 30
@@ -85,7 +85,7 @@ async def test_answers_given_before_options_were_shuffled_are_left_out(tutor) ->
 async def test_content_stats_prints_the_questions_to_review(tmp_path, course, clock) -> None:
     db = tmp_path / "t.sqlite3"
     seeded = await Tutor.open(db, course, clock)
-    question = seeded.quiz.question("tasks-q1")
+    question = seeded.quiz.question("tasks-q1", 0)
     for n in range(MIN_ANSWERS):
         shown = Shown.as_written(question)
         await seeded.quiz.answer(Learner(7, n, f"s{n}"), shown, question.answer_index)

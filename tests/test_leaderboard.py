@@ -7,7 +7,7 @@ from bot.core.option_order import Shown
 
 
 async def answer_right(tutor, who: Learner, times: int) -> None:
-    questions = tutor.quiz.pool()
+    questions = tutor.quiz.pool(0)
     for q in questions[:times]:
         await tutor.quiz.answer(who, Shown.as_written(q), q.answer_index)
 
@@ -63,7 +63,7 @@ async def test_progress_by_lesson_counts_cards_and_answers(tutor) -> None:
 
     who = Learner(1, 1, "ada")
     await tutor.flashcards.review(who, "beta-c1", Grade.good)
-    q = tutor.quiz.question("beta-q0")
+    q = tutor.quiz.question("beta-q0", 0)
     await tutor.quiz.answer(who, Shown.as_written(q), q.answer_index)
     rows = {row.lesson_id: row for row in await tutor.progress.by_lesson(who)}
     assert (rows["beta"].cards_seen, rows["beta"].cards_total) == (1, 3)

@@ -28,7 +28,7 @@ async def test_unseen_questions_come_first(tutor) -> None:
 
 
 async def test_missed_questions_come_back_before_ones_answered_right(tutor) -> None:
-    pool = tutor.quiz.pool()
+    pool = tutor.quiz.pool(0)
     for i, q in enumerate(pool):
         wrong = 1 - q.answer_index
         await tutor.quiz.answer(ADA, as_written(q), wrong if i == 3 else q.answer_index)
@@ -45,7 +45,7 @@ async def test_filter_by_lesson_and_difficulty(tutor) -> None:
 
 
 async def test_a_correct_answer_earns_points_by_difficulty_once(tutor) -> None:
-    q = tutor.quiz.question("alpha-q1")  # medium
+    q = tutor.quiz.question("alpha-q1", 0)  # medium
     first = await tutor.quiz.answer(ADA, as_written(q), q.answer_index)
     again = await tutor.quiz.answer(ADA, as_written(q), q.answer_index)
     assert first.correct and first.award.points == QUIZ_POINTS[Difficulty.medium]
@@ -53,7 +53,7 @@ async def test_a_correct_answer_earns_points_by_difficulty_once(tutor) -> None:
 
 
 async def test_a_wrong_answer_gets_the_explanation_and_no_points(tutor) -> None:
-    q = tutor.quiz.question("alpha-q0")
+    q = tutor.quiz.question("alpha-q0", 0)
     outcome = await tutor.quiz.answer(ADA, as_written(q), 1)
     assert not outcome.correct
     assert outcome.award.points == 0
@@ -62,7 +62,7 @@ async def test_a_wrong_answer_gets_the_explanation_and_no_points(tutor) -> None:
 
 async def test_an_option_that_does_not_exist_is_refused(tutor) -> None:
     with pytest.raises(ValueError, match="does not exist"):
-        await tutor.quiz.answer(ADA, as_written(tutor.quiz.question("alpha-q0")), 5)
+        await tutor.quiz.answer(ADA, as_written(tutor.quiz.question("alpha-q0", 0)), 5)
 
 
 async def test_options_come_in_a_fresh_order_so_no_position_gives_the_key_away(tutor) -> None:
@@ -76,8 +76,8 @@ async def test_options_come_in_a_fresh_order_so_no_position_gives_the_key_away(t
 
 
 async def test_an_answer_records_the_option_chosen_and_the_order_shown(tutor) -> None:
-    q = tutor.quiz.question("alpha-q0")
-    shown = tutor.quiz.shown(q.id, "10")
+    q = tutor.quiz.question("alpha-q0", 0)
+    shown = tutor.quiz.shown(q.id, "10", 0)
     outcome = await tutor.quiz.answer(ADA, shown, q.answer_index)
     assert outcome.correct and outcome.shown.key_position == 1
     rows = await tutor.ctx.db.fetchall("SELECT chosen, shown_order FROM quiz_answers")
@@ -87,4 +87,4 @@ async def test_an_answer_records_the_option_chosen_and_the_order_shown(tutor) ->
 def test_a_button_cannot_carry_an_order_that_is_not_one(tutor) -> None:
     for bad in ("00", "012", "2"):
         with pytest.raises(ValueError, match="is not an order"):
-            tutor.quiz.shown("alpha-q0", bad)
+            tutor.quiz.shown("alpha-q0", bad, 0)

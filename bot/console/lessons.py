@@ -8,18 +8,25 @@ from bot.console.commands import UsageError, command
 from bot.console.run import show_run
 from bot.console.session import Console
 from bot.console.topics import lesson_named
+from bot.core.context import CONSOLE_GUILD
 from bot.curriculum.models import Lesson, Level
 
 
 @command("lessons", help="/lessons: the course outline with your progress")
 async def outline(console: Console) -> None:
     rows = await console.tutor.progress.by_lesson(console.who)
-    console.say(f"**{console.tutor.course.title}**")
+    console.say(f"**{console.tutor.course_for(CONSOLE_GUILD).title}**")
     for number, row in enumerate(rows, 1):
         quiz = f" · quiz {row.correct}/{row.answered} right" if row.answered else ""
+        solved = (
+            f" · {row.exercises_solved}/{row.exercises_total} exercises"
+            if row.exercises_total
+            else ""
+        )
+        mine = " · your teacher's" if row.by_teacher else ""
         console.say(
             f"**{row.title}** ({row.lesson_id}) · {row.cards_seen}/{row.cards_total} cards"
-            f" studied{quiz}",
+            f" studied{quiz}{solved}{mine}",
             indent=f"{number:2}. ",
         )
     console.say("Read one with /lesson topic:<number or id> level:basic|medium|detailed")
@@ -36,7 +43,7 @@ async def read(console: Console, topic: str = "", level: str = "basic") -> None:
 
 
 async def show_summary(console: Console, lesson: Lesson, depth: Level) -> None:
-    position = console.tutor.course.lessons.index(lesson) + 1
+    position = console.tutor.course_for(CONSOLE_GUILD).lessons.index(lesson) + 1
     console.say(f"== {position}. {lesson.title} ({depth.value}) ==")
     console.say(lesson.summaries.at(depth))
     await offer_lesson_buttons(console, lesson, exclude=depth)

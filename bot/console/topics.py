@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.console.commands import UsageError
 from bot.console.session import Console
+from bot.core.context import CONSOLE_GUILD
 from bot.curriculum.models import Lesson
 from bot.curriculum.search import UnknownLesson, resolve_lesson
 
@@ -12,7 +13,7 @@ def lesson_named(console: Console, topic: str) -> Lesson:
     if not topic:
         raise UsageError("Which lesson? /lesson topic:<number or id> (see /lessons)")
     try:
-        return resolve_lesson(console.tutor.course, topic)
+        return resolve_lesson(console.tutor.course_for(CONSOLE_GUILD), topic)
     except UnknownLesson as exc:
         ideas = exc.suggestions
         hint = f" Did you mean {', '.join(i.id for i in ideas)}?" if ideas else ""

@@ -95,7 +95,7 @@ class ClassQuizzes:
     def __init__(
         self,
         ctx: CoreContext,
-        pool: Callable[[str | None], list[Question]],
+        pool: Callable[[int, str | None], list[Question]],
         tasks: TaskKeeper,
         rng: random.Random,
         sleep: Sleep = asyncio.sleep,
@@ -126,7 +126,7 @@ class ClassQuizzes:
             raise ClassQuizRefused(
                 "A class quiz is already running here; /class-quiz stop ends it."
             )
-        pool = self._pool(lesson_id)
+        pool = self._pool(guild_id, lesson_id)
         if not pool:
             raise ClassQuizRefused("There are no questions for that choice.")
         picked = tuple(self._rng.sample(pool, min(questions, len(pool))))

@@ -16,6 +16,7 @@ import aiosqlite
 from bot.core.clock import Clock
 from bot.core.scoring import guild_timezone
 from bot.curriculum.models import Course
+from bot.curriculum.uploads import Bundle, with_teacher_content
 from bot.storage import Database, learners
 from bot.storage.learners import LearnerRow
 
@@ -37,13 +38,31 @@ class Learner:
 
 
 class CourseHolder:
-    """The live course; a teacher's reload swaps it atomically for every service."""
+    """The live course; a teacher's reload swaps it atomically for every service. A server
+    with content of its own sees the course with it (``for_guild``)."""
 
     def __init__(self, course: Course) -> None:
         self.course = course
+        self._teacher: dict[int, Bundle] = {}
+        self._merged: dict[int, Course] = {}
 
     def swap(self, course: Course) -> None:
         self.course = course
+        self._merged = {
+            guild: with_teacher_content(course, bundle) for guild, bundle in self._teacher.items()
+        }
+
+    def teach(self, guild_id: int, bundle: Bundle) -> None:
+        """Set a server's own content (an empty bundle: none)."""
+        if bundle.items:
+            self._teacher[guild_id] = bundle
+            self._merged[guild_id] = with_teacher_content(self.course, bundle)
+        else:
+            self._teacher.pop(guild_id, None)
+            self._merged.pop(guild_id, None)
+
+    def for_guild(self, guild_id: int) -> Course:
+        return self._merged.get(guild_id, self.course)
 
 
 @dataclass(frozen=True)
@@ -63,7 +82,12 @@ class CoreContext:
 
     @property
     def course(self) -> Course:
+        """The built-in course (no server's own content)."""
         return self.courses.course
+
+    def course_for(self, guild_id: int) -> Course:
+        """The course as this server's learners see it, its own content included."""
+        return self.courses.for_guild(guild_id)
 
     def now(self) -> datetime:
         """The injected clock's time, normalised to UTC (fsrs insists on it)."""

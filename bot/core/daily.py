@@ -488,7 +488,7 @@ class DailyPrompts:
         )
 
     async def _channel_prompt(self, fire: Fire, guild_id: int) -> ChannelPrompt:
-        card = card_of_the_day(self._ctx.course.flashcards, guild_id, fire.day)
+        card = card_of_the_day(self._ctx.course_for(guild_id).flashcards, guild_id, fire.day)
         async with self._ctx.db.transaction() as conn:
             candidates = await store.streak_candidates(
                 conn, guild_id, streak_horizon(fire.day), 5 * STREAKS_SHOWN

@@ -79,14 +79,15 @@ class Flashcards:
         self._ctx = ctx
         self._scheduler = scheduler or Scheduler()
 
-    def card(self, card_id: str) -> Flashcard:
-        card = self._ctx.course.flashcard(card_id)
+    def card(self, card_id: str, guild_id: int) -> Flashcard:
+        """A card of the course as ``guild_id``'s learners see it (its own included)."""
+        card = self._ctx.course_for(guild_id).flashcard(card_id)
         if card is None:
             raise UnknownCard(f"no flashcard {card_id!r}")
         return card
 
-    def _deck(self, lesson_id: str | None) -> tuple[Flashcard, ...]:
-        deck = self._ctx.course.flashcards
+    def _deck(self, lesson_id: str | None, guild_id: int) -> tuple[Flashcard, ...]:
+        deck = self._ctx.course_for(guild_id).flashcards
         return deck if lesson_id is None else tuple(c for c in deck if c.lesson == lesson_id)
 
     async def next_card(self, who: Learner, lesson_id: str | None = None) -> DueCard | None:
@@ -95,7 +96,7 @@ class Flashcards:
         Only the live course's cards count: a card that left the course keeps its state
         and history untouched (retired) and is due again, as it was, when it comes back.
         """
-        deck = {card.id: card for card in self._deck(lesson_id)}
+        deck = {card.id: card for card in self._deck(lesson_id, who.guild_id)}
         async with self._ctx.activity(who) as act:
             now = act.now.timestamp()
             due = await cards.first_due(act.conn, who.guild_id, who.user_id, now, deck.keys())
@@ -121,7 +122,7 @@ class Flashcards:
     ) -> ReviewOutcome:
         """Record a rating. ``reviews`` is how many ratings the card had when it was shown:
         if one was recorded since (a double click), ``AlreadyCounted`` and nothing new."""
-        card = self.card(card_id)
+        card = self.card(card_id, who.guild_id)
         async with self._ctx.activity(who) as act:
             if reviews is not None and reviews != await cards.review_count(
                 act.conn, who.guild_id, who.user_id, card_id
@@ -175,12 +176,12 @@ class Flashcards:
                 act.conn, who.guild_id, who.user_id, -last.points, week, act.now.timestamp()
             )
         try:
-            return self.card(last.card_id)
+            return self.card(last.card_id, who.guild_id)
         except UnknownCard:
             return None
 
     async def stats(self, who: Learner) -> FlashcardStats:
-        deck_ids = {card.id for card in self._ctx.course.flashcards}
+        deck_ids = {card.id for card in self._ctx.course_for(who.guild_id).flashcards}
         async with self._ctx.activity(who) as act:
             seen = set(await cards.states(act.conn, who.guild_id, who.user_id)) & deck_ids
             due = await cards.count_due(

@@ -112,4 +112,5 @@ class ItemAnalysis:
         """Every question with first attempts (in one guild, or everywhere)."""
         async with self._ctx.db.transaction() as conn:
             attempts = await quiz_answers.first_attempts(conn, guild_id)
-        return analyse(self._ctx.course, attempts)
+        course = self._ctx.course if guild_id is None else self._ctx.course_for(guild_id)
+        return analyse(course, attempts)

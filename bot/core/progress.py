@@ -43,6 +43,7 @@ class LessonProgress:
     correct: int
     exercises_solved: int = 0
     exercises_total: int = 0
+    by_teacher: bool = False  # the server's own lesson
 
 
 class Progress:
@@ -55,7 +56,7 @@ class Progress:
             streak = Streak(
                 row.streak_current, row.streak_best, row.streak_freezes, row.last_active_day
             )
-            live = (card.id for card in self._ctx.course.flashcards)
+            live = (card.id for card in self._ctx.course_for(who.guild_id).flashcards)
             due = await cards.count_due(
                 act.conn, who.guild_id, who.user_id, act.now.timestamp(), live
             )
@@ -86,7 +87,7 @@ class Progress:
             solved = await exercises.solved(act.conn, who.guild_id, who.user_id)
         answered = {a.lesson_id: a for a in accuracy}
         result = []
-        for lesson in self._ctx.course.lessons:
+        for lesson in self._ctx.course_for(who.guild_id).lessons:
             ids = {card.id for card in lesson.flashcards}
             acc = answered.get(lesson.id)
             result.append(
@@ -99,6 +100,7 @@ class Progress:
                     acc.correct if acc else 0,
                     sum(e.id in solved for e in lesson.exercises),
                     len(lesson.exercises),
+                    lesson.by_teacher,
                 )
             )
         return result

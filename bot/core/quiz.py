@@ -53,18 +53,19 @@ class Quiz:
         self._ctx = ctx
         self._rng = rng or random.Random()
 
-    def question(self, question_id: str) -> Question:
-        question = self._ctx.course.question(question_id)
+    def question(self, question_id: str, guild_id: int) -> Question:
+        """A question of the course as ``guild_id``'s learners see it (its own included)."""
+        question = self._ctx.course_for(guild_id).question(question_id)
         if question is None:
             raise UnknownQuestion(f"no question {question_id!r}")
         return question
 
     def pool(
-        self, lesson_id: str | None = None, difficulty: Difficulty | None = None
+        self, guild_id: int, lesson_id: str | None = None, difficulty: Difficulty | None = None
     ) -> list[Question]:
         return [
             q
-            for q in self._ctx.course.questions
+            for q in self._ctx.course_for(guild_id).questions
             if (lesson_id is None or q.lesson == lesson_id)
             and (difficulty is None or q.difficulty == difficulty)
         ]
@@ -85,14 +86,14 @@ class Quiz:
         shown = shuffled(question, self._rng)
         return replace(shown, seen_before=seen_before, attempt=attempt)
 
-    def shown(self, question_id: str, order: str) -> Shown:
+    def shown(self, question_id: str, order: str, guild_id: int) -> Shown:
         """A question as it was shown (a button carries the order it was shown in)."""
-        return Shown.decode(self.question(question_id), order)
+        return Shown.decode(self.question(question_id, guild_id), order)
 
     async def _choose(
         self, who: Learner, lesson_id: str | None, difficulty: Difficulty | None
     ) -> tuple[Question, bool, int] | None:
-        candidates = self.pool(lesson_id, difficulty)
+        candidates = self.pool(who.guild_id, lesson_id, difficulty)
         if not candidates:
             return None
         async with self._ctx.activity(who) as act:

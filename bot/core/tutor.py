@@ -32,6 +32,7 @@ from bot.core.meta import Remembered
 from bot.core.progress import Progress
 from bot.core.quiz import Quiz
 from bot.core.tasks import TaskKeeper
+from bot.core.teacher_content import TeacherContent
 from bot.curriculum import ContentError, load_course
 from bot.curriculum.models import Course
 from bot.sandbox.client import SandboxClient
@@ -63,6 +64,7 @@ class Tutor:
     items: ItemAnalysis
     exercises: Exercises
     class_exercises: ClassExercises
+    content: TeacherContent
     content_dir: Path | None = None
     tasks: TaskKeeper = field(default_factory=TaskKeeper)
     sleep: Sleep = asyncio.sleep
@@ -90,6 +92,8 @@ class Tutor:
         flashcards = Flashcards(ctx, scheduler)
         code = CodeRuns(sandbox, lambda: ctx.course)
         exercises = Exercises(ctx, code)
+        content = TeacherContent(ctx, code)
+        await content.load()
         return cls(
             ctx=ctx,
             flashcards=flashcards,
@@ -103,6 +107,7 @@ class Tutor:
             items=ItemAnalysis(ctx),
             exercises=exercises,
             class_exercises=ClassExercises(ctx, exercises.exercise, tasks, sleep),
+            content=content,
             content_dir=content_dir,
             tasks=tasks,
             sleep=sleep,
@@ -144,7 +149,12 @@ class Tutor:
 
     @property
     def course(self) -> Course:
+        """The built-in course."""
         return self.ctx.course
+
+    def course_for(self, guild_id: int) -> Course:
+        """The course as this server's learners see it, its teacher's content included."""
+        return self.ctx.course_for(guild_id)
 
     async def take_lease(self, shards: ShardRange) -> Lease:
         """Serve ``shards`` of this database alone (the Discord bot does; the console and

@@ -107,6 +107,7 @@ class Flashcard(Frozen):
     front: CardFrontText
     back: FieldValueText
     lesson: str = ""  # filled in from the lesson file that holds the card
+    by_teacher: bool = False  # a server's own, uploaded by its teacher
 
 
 class Question(Frozen):
@@ -125,6 +126,7 @@ class Question(Frozen):
     explanation: FieldValueText
     difficulty: Difficulty
     lesson: str = ""
+    by_teacher: bool = False  # a server's own, uploaded by its teacher
 
     @property
     def answer_index(self) -> int:
@@ -165,6 +167,7 @@ class Lesson(Frozen):
     flashcards: tuple[Flashcard, ...] = ()
     questions: tuple[Question, ...] = ()
     exercises: tuple[Exercise, ...] = ()
+    by_teacher: bool = False  # a server's own, uploaded by its teacher
 
 
 class CourseIndex(Frozen):

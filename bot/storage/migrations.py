@@ -264,4 +264,30 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX class_exercises_state ON class_exercises (state)
         """,
     ),
+    Migration(
+        9,
+        "a server's own content: each upload (a version) and the items it holds now",
+        """
+        CREATE TABLE teacher_uploads (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            filename TEXT NOT NULL,
+            uploaded_by INTEGER NOT NULL,
+            uploaded_at REAL NOT NULL,
+            items INTEGER NOT NULL,
+            UNIQUE (guild_id, version)
+        );
+
+        CREATE TABLE teacher_items (
+            guild_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            upload_id INTEGER NOT NULL REFERENCES teacher_uploads ON DELETE CASCADE,
+            data TEXT NOT NULL,
+            PRIMARY KEY (guild_id, kind, item_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX teacher_items_upload ON teacher_items (upload_id)
+        """,
+    ),
 )

@@ -22,7 +22,9 @@ LEVEL_CHOICES = [
 def resolve_lesson(interaction: discord.Interaction, topic: str) -> Lesson:
     """The lesson a user typed, or a friendly error with "did you mean" suggestions."""
     try:
-        return search.resolve_lesson(tutor_bot(interaction).tutor.course, topic)
+        return search.resolve_lesson(
+            tutor_bot(interaction).tutor.course_for(learner_of(interaction).guild_id), topic
+        )
     except search.UnknownLesson as exc:
         ideas = exc.suggestions
         hint = f" Did you mean {', '.join(f'`{i.id}`' for i in ideas)}?" if ideas else ""
@@ -40,7 +42,8 @@ class Lessons(commands.Cog):
             row.lesson_id: row for row in await tutor.progress.by_lesson(learner_of(interaction))
         }
         lines = []
-        for n, lesson in enumerate(tutor.course.lessons, 1):
+        course = tutor.course_for(learner_of(interaction).guild_id)
+        for n, lesson in enumerate(course.lessons, 1):
             row = rows[lesson.id]
             quiz = f" · quiz {row.correct}/{row.answered}" if row.answered else ""
             solved = (
@@ -48,11 +51,12 @@ class Lessons(commands.Cog):
                 if row.exercises_total
                 else ""
             )
+            mine = " ✏️ your teacher's" if lesson.by_teacher else ""
             lines.append(
-                f"**{n}. {lesson.title}** (`{lesson.id}`)\n"
+                f"**{n}. {lesson.title}** (`{lesson.id}`){mine}\n"
                 f"🗂 {row.cards_seen}/{row.cards_total} cards studied{quiz}{solved}"
             )
-        embed = discord.Embed(title=tutor.course.title, description="\n".join(lines), colour=COLOUR)
+        embed = discord.Embed(title=course.title, description="\n".join(lines), colour=COLOUR)
         embed.set_footer(text="Open one with /lesson")
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.curriculum.search import complete_lessons
-from bot.discord.ui.context import tutor_bot
+from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.embeds import clip
 
 TIMEZONES = sorted(zoneinfo.available_timezones())
@@ -18,7 +18,7 @@ MAX_CHOICES = 25
 async def lesson_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    course = tutor_bot(interaction).tutor.course
+    course = tutor_bot(interaction).tutor.course_for(learner_of(interaction).guild_id)
     return [
         app_commands.Choice(name=clip(f"{lesson.title} ({lesson.id})", 100), value=lesson.id)
         for lesson in complete_lessons(course, current, MAX_CHOICES)

@@ -79,7 +79,8 @@ def question_embed(shown: Shown, heading: str) -> discord.Embed:
         lang = "text" if question.kind.value == "predict_output" else ""
         text = code_block(option, limits.EMBED_FIELD_VALUE, lang) if lang else option
         embed.add_field(name=letter, value=text, inline=False)
-    embed.set_footer(text=f"{question.lesson} · {question.difficulty.value}")
+    mine = " · from your teacher" if question.by_teacher else ""
+    embed.set_footer(text=f"{question.lesson} · {question.difficulty.value}{mine}")
     return embed
 
 

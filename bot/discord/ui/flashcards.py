@@ -35,7 +35,8 @@ def card_embed(card: Flashcard, is_new: bool, done: int, back: bool) -> discord.
             name="How well did you know it?", value="Be honest: it tunes your schedule."
         )
     kind = "new card" if is_new else "review"
-    embed.set_footer(text=f"{kind} · {done} rated this session")
+    mine = " · from your teacher" if card.by_teacher else ""
+    embed.set_footer(text=f"{kind} · {done} rated this session{mine}")
     return embed
 
 
@@ -111,7 +112,9 @@ async def on_start(interaction: discord.Interaction, args: list[str]) -> None:
 @action("cards-show", moves_its_message=True)
 async def on_show(interaction: discord.Interaction, args: list[str]) -> None:
     card_id, is_new, lesson, guild, done, *reviews = args
-    card = tutor_bot(interaction).tutor.flashcards.card(card_id)
+    card = tutor_bot(interaction).tutor.flashcards.card(
+        card_id, learner_of(interaction, _guild(guild)).guild_id
+    )
     await interaction.response.edit_message(
         embed=card_embed(card, is_new == "1", int(done), back=True),
         view=back_view(card, lesson, guild, int(done), reviews[0] if reviews else ""),

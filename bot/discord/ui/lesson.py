@@ -7,7 +7,7 @@ import discord
 from bot.curriculum.models import Lesson, Level
 from bot.discord.ui import embeds
 from bot.discord.ui.actions import ActionButton, action, button, view_of
-from bot.discord.ui.context import tutor_bot
+from bot.discord.ui.context import learner_of, tutor_bot
 from bot.discord.ui.replies import EmbedMessage, UserFacingError
 
 PARTS = ("concepts", "example", "aid")
@@ -36,7 +36,7 @@ def lesson_view(lesson: Lesson, showing: str, can_run: bool) -> discord.ui.View:
 
 
 def lesson_embed(interaction: discord.Interaction, lesson: Lesson, showing: str) -> discord.Embed:
-    course = tutor_bot(interaction).tutor.course
+    course = tutor_bot(interaction).tutor.course_for(learner_of(interaction).guild_id)
     if showing == "concepts":
         return embeds.concepts_embed(lesson)
     if showing == "example":
@@ -48,7 +48,9 @@ def lesson_embed(interaction: discord.Interaction, lesson: Lesson, showing: str)
 
 
 def find(interaction: discord.Interaction, lesson_id: str) -> Lesson:
-    lesson = tutor_bot(interaction).tutor.course.lesson(lesson_id)
+    lesson = (
+        tutor_bot(interaction).tutor.course_for(learner_of(interaction).guild_id).lesson(lesson_id)
+    )
     if lesson is None:
         raise UserFacingError("That lesson is no longer in the course; see /lessons.")
     return lesson

@@ -108,13 +108,16 @@ async def on_next(interaction: discord.Interaction, args: list[str]) -> None:
 async def on_answer(interaction: discord.Interaction, args: list[str]) -> None:
     question_id, chosen, lesson, difficulty, *extra = args
     core = tutor_bot(interaction).tutor.quiz
+    who = learner_of(interaction)
     # Buttons sent before options were shuffled carry no order: they were shown as written.
     shown = (
-        core.shown(question_id, extra[0]) if extra else Shown.as_written(core.question(question_id))
+        core.shown(question_id, extra[0], who.guild_id)
+        if extra
+        else Shown.as_written(core.question(question_id, who.guild_id))
     )
     if len(extra) > 1 and extra[1]:  # answers before this showing: a double click shows
         shown = replace(shown, attempt=int(extra[1]))
-    outcome = await core.answer(learner_of(interaction), shown, int(chosen))
+    outcome = await core.answer(who, shown, int(chosen))
     await interaction.response.edit_message(
         embed=feedback_embed(outcome), view=answered_view(outcome, lesson, difficulty)
     )
