@@ -29,6 +29,7 @@ from bot.config import Settings, load_settings
 from bot.console import (
     admin,
     classquiz,
+    content,
     daily,
     exercises,
     flashcards,
@@ -44,7 +45,19 @@ from bot.core.context import CONSOLE_GUILD
 from bot.core.tutor import StartupError, Tutor
 from bot.ops.clock import system_clock
 
-FEATURES = (admin, classquiz, daily, exercises, flashcards, general, lessons, progress, quiz, run)
+FEATURES = (
+    admin,
+    classquiz,
+    content,
+    daily,
+    exercises,
+    flashcards,
+    general,
+    lessons,
+    progress,
+    quiz,
+    run,
+)
 T = TypeVar("T")
 CHARTS_FOLDER = "charts"
 

@@ -61,6 +61,10 @@ class CourseHolder:
             self._teacher.pop(guild_id, None)
             self._merged.pop(guild_id, None)
 
+    def teacher_items(self, guild_id: int) -> int:
+        bundle = self._teacher.get(guild_id)
+        return 0 if bundle is None else bundle.items
+
     def for_guild(self, guild_id: int) -> Course:
         return self._merged.get(guild_id, self.course)
 

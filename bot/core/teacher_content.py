@@ -20,7 +20,8 @@ from bot.curriculum.loader import ContentError, Problem
 from bot.curriculum.models import Flashcard, Lesson, Question
 from bot.curriculum.uploads import Bundle, Parsed, Program, parse_upload
 from bot.storage import teacher_content as store
-from bot.storage.teacher_content import ItemRow, UploadRow
+from bot.storage.teacher_content import ItemRow
+from bot.storage.teacher_content import UploadRow as UploadRow
 
 MAX_SERVER_ITEMS = 5000
 PROGRAMS_AT_ONCE = 4
@@ -144,14 +145,16 @@ class TeacherContent:
 
     async def remove(self, guild_id: int, target: str) -> int:
         """Remove an upload (its version number, what it still holds) or one item by id;
-        how many items went. Learners' state for them is kept."""
+        how many items went (a lesson's cards and questions count, as in uploads).
+        Learners' state for them is kept."""
+        before = self._ctx.courses.teacher_items(guild_id)
         async with self._ctx.db.transaction() as conn:
             if target.isdigit():
-                removed = await store.remove_upload(conn, guild_id, int(target))
+                await store.remove_upload(conn, guild_id, int(target))
             else:
-                removed = await store.remove_item(conn, guild_id, target)
+                await store.remove_item(conn, guild_id, target)
         await self._refresh(guild_id)
-        return removed
+        return before - self._ctx.courses.teacher_items(guild_id)
 
     async def export(self, guild_id: int) -> str | None:
         """The server's own content as one YAML file that uploads back unchanged."""

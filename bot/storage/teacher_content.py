@@ -84,18 +84,16 @@ async def uploads(db: Database, guild_id: int) -> list[UploadRow]:
     return [UploadRow(*row) for row in rows]
 
 
-async def remove_upload(conn: aiosqlite.Connection, guild_id: int, version: int) -> int:
-    """Remove what an upload still owns; how many items went."""
-    cursor = await conn.execute(
+async def remove_upload(conn: aiosqlite.Connection, guild_id: int, version: int) -> None:
+    """Remove what an upload still owns."""
+    await conn.execute(
         "DELETE FROM teacher_items WHERE upload_id ="
         " (SELECT id FROM teacher_uploads WHERE guild_id = ? AND version = ?)",
         (guild_id, version),
     )
-    return cursor.rowcount
 
 
-async def remove_item(conn: aiosqlite.Connection, guild_id: int, item_id: str) -> int:
-    cursor = await conn.execute(
+async def remove_item(conn: aiosqlite.Connection, guild_id: int, item_id: str) -> None:
+    await conn.execute(
         "DELETE FROM teacher_items WHERE guild_id = ? AND item_id = ?", (guild_id, item_id)
     )
-    return cursor.rowcount
