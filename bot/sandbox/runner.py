@@ -53,6 +53,9 @@ def main(arguments: list[str]) -> None:
         chunks.append(chunk)
     os.close(code_fd)
     cpu_s, source = b"".join(chunks).split(b"\n", 1)
+    # Everything so far lives as long as the runner: out of the collector's sight, the
+    # snippet's collections (at its exit, at least) do not copy every page it shares.
+    gc.freeze()
     supervisor = os.getpid()
     snippet = os.fork()
     if snippet == 0:
