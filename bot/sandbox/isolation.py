@@ -215,6 +215,7 @@ class Bubblewrap(Isolation):
             "namespaces": ["mount", "pid", "net", "ipc", "uts", "cgroup"]
             + ([] if self._as_root else ["user"]),
             "seccomp": True,
+            "forked_from_zygote": self.zygote is not None,
         }
 
 
