@@ -212,6 +212,15 @@ async def test_a_timeout_of_400_digits_is_capped_like_any_other(sandbox: Sandbox
     assert result["stdout"] == "1\n"
 
 
+@pytest.mark.parametrize("path", ["/run", "/grade"])
+async def test_a_body_nested_100_000_deep_gets_400_on_every_endpoint(
+    sandbox: Sandbox, path: str
+) -> None:
+    async with sandbox.session.post(f"{sandbox.url}{path}", data=b"[" * 100_000) as response:
+        assert response.status == 400
+        assert "nested too deeply" in (await response.json())["error"]
+
+
 async def test_code_over_the_size_limit_is_refused(sandbox: Sandbox) -> None:
     status, answer = await sandbox.post({"code": "#" * (64 * 1024 + 1)})
     assert status == 400

@@ -564,3 +564,19 @@ async def test_kernel_buffers_count_against_the_memory_limit(sandbox: Sandbox, k
     held_mib = int(result["stdout"].split()[-1]) if result["stdout"] else 0
     assert held_mib <= 128, result
     assert result["peak_memory_kb"] >= held_mib * 1024
+
+
+async def test_each_snippet_gets_a_fresh_process_and_fresh_namespaces(sandbox: Sandbox) -> None:
+    code = """
+import os, sys
+print(getattr(sys, "left_by_an_earlier_snippet", None))
+sys.left_by_an_earlier_snippet = True
+print(*(os.readlink(f"/proc/self/ns/{kind}") for kind in ("pid", "net", "mnt", "ipc", "uts")))
+open("/tmp/left-behind", "w").close()
+print(os.listdir("/tmp"))
+"""
+    first, second = [(await sandbox.run(code))["stdout"].splitlines() for _ in range(2)]
+    assert first[0] == second[0] == "None"
+    assert first[2] == second[2] == "['left-behind']"
+    for ours, theirs in zip(first[1].split(), second[1].split(), strict=True):
+        assert ours != theirs  # a namespace of its own, never one an earlier snippet had

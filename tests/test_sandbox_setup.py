@@ -166,3 +166,24 @@ async def test_the_worker_leaves_no_cgroup_behind() -> None:
         abandoned.cancel()  # and the worker closes with it still in progress
         await asyncio.gather(abandoned, return_exceptions=True)
     assert [parent for parent in parents if parent.exists()] == []
+
+
+async def test_processes_left_in_a_dead_workers_groups_are_killed_at_start_up() -> None:
+    probe = set_up_cgroups()
+    if probe is None:
+        pytest.skip("no writable cgroups on this machine")
+    probe.close()
+    stale = {
+        parent.parent / "tutor-sandbox-999999999" / "s1"  # no such worker
+        for parent in probe.layout.parents.values()
+    }
+    for group in stale:
+        group.mkdir(parents=True)
+    leftover = await asyncio.create_subprocess_exec("sleep", "4242.0043")
+    for group in stale:
+        (group / "cgroup.procs").write_text(str(leftover.pid))
+    cgroups = await asyncio.to_thread(set_up_cgroups)
+    assert cgroups is not None
+    cgroups.close()
+    assert await leftover.wait() == -9
+    assert [group for group in stale if group.parent.exists()] == []

@@ -215,13 +215,17 @@ class Bubblewrap(Isolation):
             "namespaces": ["mount", "pid", "net", "ipc", "uts", "cgroup"]
             + ([] if self._as_root else ["user"]),
             "seccomp": True,
+            "forked_from_zygote": self.zygote is not None,
         }
 
 
 def lease_uids(count: int, folder: Path = UID_LOCKS) -> dict[int, int]:
     """``count`` uids no other worker holds: uid -> the descriptor holding its lock."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     leases: dict[int, int] = {}
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IsolationUnavailable(f"cannot keep the sandbox uids' locks: {exc}") from exc
     for uid in SANDBOX_UIDS:
         if len(leases) == count:
             return leases

@@ -14,9 +14,9 @@ import collections
 import logging
 
 from bot.sandbox.cgroups import Cgroups, set_up_cgroups
-from bot.sandbox.isolation import Isolation, choose_isolation
+from bot.sandbox.isolation import Isolation, IsolationUnavailable, choose_isolation
 from bot.sandbox.limits import Limits
-from bot.sandbox.process import SandboxProcess
+from bot.sandbox.process import SandboxProcess, SandboxStartError
 from bot.sandbox.request import RunRequest
 from bot.sandbox.result import RunResult
 
@@ -70,9 +70,23 @@ class SandboxPool:
         if cgroups is None:
             log.warning("no writable cgroup memory/pids controllers: rlimits only")
         pool = cls(isolation, cgroups, limits, size, queue_size, prewarm)
+        if isolation.zygote is not None:
+            await pool._probe_zygote()
         if prewarm:
             pool._refill_task = asyncio.create_task(pool._refill(), name="sandbox-prewarm")
         return pool
+
+    async def _probe_zygote(self) -> None:
+        """One sandbox from the zygote, so a host where it cannot make one (namespaces,
+        mounts, seccomp refused) is caught at start-up, not on a student's first run."""
+        try:
+            sandbox = await self._start()
+            result = await sandbox.run("pass", "", self.limits)
+            if result.exit_code != 0:
+                raise SandboxStartError(f"a trial snippet ended with {result.exit_code}")
+        except SandboxStartError as exc:
+            await self.close()
+            raise IsolationUnavailable(f"the zygote cannot make sandboxes here: {exc}") from exc
 
     async def run(self, request: RunRequest) -> RunResult:
         if self._slots.locked() and self._waiting >= self._queue_size:

@@ -33,6 +33,7 @@ from bot.sandbox.cgroups import Cgroups, SnippetGroup
 from bot.sandbox.isolation import Isolation, interpreter
 from bot.sandbox.limits import Limits
 from bot.sandbox.result import RunResult
+from bot.sandbox.zygote_client import ZygoteGone
 
 RUNNER_SOURCE = Path(runner.__file__).read_text()
 START_TIMEOUT_S = 10.0
@@ -84,7 +85,9 @@ class SandboxProcess:
         background (when the worker may change it back: as root), it starts under
         SCHED_IDLE, so pre-starting never slows down the snippets that are running."""
         sandbox = cls(isolation, cgroups, limits)
-        sandbox._background = background and os.geteuid() == 0 and bool(IDLE_PRIORITY)
+        sandbox._background = (
+            background and os.geteuid() == 0 and bool(IDLE_PRIORITY) and not isolation.zygote
+        )  # a zygote's fork is cheap enough to start at the normal priority
         try:
             await sandbox._spawn()
             await sandbox._until_ready()
@@ -145,7 +148,10 @@ class SandboxProcess:
                 procs = [os.open(f, os.O_WRONLY | os.O_CLOEXEC) for f in self._procs_files()]
                 child_fds += procs
                 sandbox_fds = [stdin_r, out_w, err_w, code_r, status_w, stop_r, *procs]
-                self._pidfd = self._isolation.zygote.fork(parameters, sandbox_fds)
+                try:
+                    self._pidfd = self._isolation.zygote.fork(parameters, sandbox_fds)
+                except ZygoteGone as exc:
+                    raise SandboxStartError(str(exc)) from exc
                 return
             runner_args = [code_r, status_w, stop_r, *parameters]
             command = [interpreter(), "-I", "-S", "-c", RUNNER_SOURCE, *map(str, runner_args)]

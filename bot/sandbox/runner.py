@@ -37,6 +37,7 @@ READY = b"R"
 REPORT = b"X"
 FILENAME = "<snippet>"
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_CAPBSET_READ = 23
 PR_CAPBSET_DROP = 24
 CAPABILITY_VERSION_3 = 0x20080522
@@ -46,6 +47,9 @@ libc = ctypes.CDLL(None, use_errno=True)
 
 def main(arguments: list[str]) -> None:
     code_fd, status_fd, stop_fd, uid, *limits = map(int, arguments)
+    # Not dumpable: where the snippet keeps the runner's uid (a user namespace), it
+    # cannot open the runner's pipes through /proc/1/fd.
+    prctl(PR_SET_DUMPABLE, 0)
     drop_spare_capabilities()
     os.write(status_fd, READY + b"\n")
     chunks = []
@@ -53,6 +57,9 @@ def main(arguments: list[str]) -> None:
         chunks.append(chunk)
     os.close(code_fd)
     cpu_s, source = b"".join(chunks).split(b"\n", 1)
+    # Everything so far lives as long as the runner: out of the collector's sight, the
+    # snippet's collections (at its exit, at least) do not copy every page it shares.
+    gc.freeze()
     supervisor = os.getpid()
     snippet = os.fork()
     if snippet == 0:
@@ -117,6 +124,7 @@ def become_snippet(
         os.setgid(uid)
         os.setuid(uid)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the uid change cleared bwrap's
+    prctl(PR_SET_DUMPABLE, 1)  # as any program: its own /proc files are its own
     if os.getppid() != supervisor:  # the runner died before the signal was armed
         os._exit(1)
 

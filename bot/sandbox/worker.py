@@ -12,6 +12,7 @@ import logging
 import platform
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from typing import Any
 
 from aiohttp import web
 
@@ -56,15 +57,19 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
         return _error(500, "internal error in the sandbox worker (logged)")
 
 
+async def _json_body(request: web.Request) -> Any:
+    """The request's body as JSON, or a JSON 400 (through the middleware)."""
+    try:
+        return json.loads(await request.read())
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise web.HTTPBadRequest(text="the body is not valid JSON: nested too deeply") from None
+
+
 async def _run(request: web.Request) -> web.Response:
     pool = request.app[POOL]
-    body = await request.read()
-    try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        return _error(400, f"the body is not valid JSON: {exc}")
-    except RecursionError:
-        return _error(400, "the body is not valid JSON: nested too deeply")
+    payload = await _json_body(request)
     try:
         run = RunRequest.from_json(payload, pool.limits)
     except InvalidRequest as exc:
@@ -91,10 +96,10 @@ async def _run(request: web.Request) -> web.Response:
 async def _grade(request: web.Request) -> web.Response:
     """Like ``/run``, with the grader as the code (grading.py)."""
     pool = request.app[POOL]
+    payload = await _json_body(request)
     try:
-        payload = json.loads(await request.read())
         grading = GradeRequest.from_json(payload, pool.limits)
-    except ValueError as exc:  # InvalidRequest too
+    except InvalidRequest as exc:
         return _error(400, str(exc))
     try:
         result = await grade(pool, grading)

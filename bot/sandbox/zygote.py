@@ -24,6 +24,7 @@ stdin, stdout, stderr, code, status, stop, reply, then one cgroup.procs per hier
 
 import ctypes
 import fcntl
+import gc
 import os
 import signal
 import socket
@@ -60,6 +61,7 @@ def check(result: int, what: str) -> int:
 def main() -> None:
     control_fd, seccomp_fd, tmp_bytes = map(int, sys.argv[1:4])
     exec(compile(sys.argv[4], "runner", "exec"), runner)  # imports asyncio once, here
+    gc.freeze()  # never collected, so never written to (and copied) in a sandbox
     with os.fdopen(seccomp_fd, "rb") as bpf:
         seccomp = bpf.read()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the children reap themselves
