@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from discord import InteractionResponseType
 
-from bot.discord.rate_limit import SLOW_DOWN, RateLimit, TokenBuckets
+from bot.discord.rate_limit import (
+    NOTICE_WITHIN_S,
+    SLOW_DOWN,
+    TELL_EVERY_S,
+    Admission,
+    RateLimit,
+    TokenBuckets,
+)
 from tests.conftest import CONTENT
 from tests.discord_helpers import button_ids, connected_bot
 from tests.fake_discord import FakeDiscord
@@ -14,6 +23,7 @@ from tests.fake_discord.fixtures import fake_discord
 __all__ = ["fake_discord"]
 
 PER_S, BURST = 5.0, 10
+GO = Admission.go
 FLOOD = 160
 
 
@@ -30,10 +40,19 @@ class Ticks:
 def test_a_bucket_allows_a_burst_then_its_rate() -> None:
     ticks = Ticks()
     buckets = TokenBuckets(PER_S, BURST, ticks)
-    assert [buckets.take(1) for _ in range(BURST + 1)] == [True] * BURST + [False]
-    assert buckets.take(2), "another user has a bucket of their own"
+    assert [buckets.take(1) for _ in range(BURST + 1)] == [GO] * BURST + [Admission.tell]
+    assert buckets.take(2) is GO, "another user has a bucket of their own"
     ticks.now += 1 / PER_S
-    assert buckets.take(1) and not buckets.take(1)
+    assert buckets.take(1) is GO and buckets.take(1) is not GO
+
+
+def test_a_refused_user_is_told_once_a_second() -> None:
+    ticks = Ticks()
+    buckets = TokenBuckets(0.1, 1, ticks)
+    assert buckets.take(1) is GO
+    assert [buckets.take(1) for _ in range(3)] == [Admission.tell] + [Admission.ignore] * 2
+    ticks.now += TELL_EVERY_S
+    assert buckets.take(1) is Admission.tell
 
 
 def test_idle_users_are_forgotten() -> None:
@@ -48,7 +67,7 @@ def test_idle_users_are_forgotten() -> None:
     ticks.now += BURST / PER_S
     buckets.take(5000)
     assert len(buckets) == 1
-    assert buckets.take(0), "a forgotten user starts with a full bucket"
+    assert buckets.take(0) is GO, "a forgotten user starts with a full bucket"
 
 
 @pytest.fixture
@@ -67,9 +86,10 @@ async def limited_bot(fake_discord: FakeDiscord, tmp_path, course, clock):
 async def test_a_flood_costs_no_write_and_the_next_user_is_answered_before_its_backlog(
     fake_discord, limited_bot
 ) -> None:
-    """The flood arrives at once; the flooder's burst is graded, the rest is told to
-    slow down without touching the database, and the other user's command, sent after the
-    whole flood, is answered before any of those notices (the order Discord saw them)."""
+    """The flood arrives at once: the flooder's burst is graded, the rest is refused
+    without touching the database (one refusal is told to slow down), and the other
+    user's command, sent after the whole flood, is answered before that notice (the
+    order Discord saw the answers in)."""
     bot, ticks = limited_bot
     flooder, other = fake_discord.guild.student, fake_discord.guild.teacher
     questions = []
@@ -83,35 +103,40 @@ async def test_a_flood_costs_no_write_and_the_next_user_is_answered_before_its_b
         [(m, button_ids(m, "t:quiz-answer")[0]) for m in questions], user=flooder
     )
     asked = await fake_discord.slash("leaderboard", user=other)
-    answers = [await ix.response() for ix in flood]
     assert (await asked.response()).message.embeds[0]["title"].startswith("Leaderboard")
-
-    graded = [a for a in answers if a.type is InteractionResponseType.message_update]
-    told = [a for a in answers if a.message is not None and a.message.content == SLOW_DOWN]
-    assert (len(graded), len(told)) == (BURST, len(flood) - BURST)
-    assert all(a.ephemeral for a in told)
+    answered = await fake_discord.until(
+        lambda: (a := [ix for ix in flood if ix.callback]) and len(a) > BURST and a,
+        "the flood's burst graded and one notice",
+    )
+    graded = [ix for ix in answered if ix.callback.type is InteractionResponseType.message_update]
+    [told] = [ix for ix in answered if ix not in graded]
+    assert told.callback.ephemeral and told.callback.message.content == SLOW_DOWN
+    assert (len(graded), bot.rate_limit.refused) == (BURST, FLOOD - BURST)
     rows = await bot.tutor.ctx.db.fetchall("SELECT count(*) FROM quiz_answers")
     assert rows == [(BURST,)], "only what was admitted wrote anything"
 
     callbacks = [c.path.split("/")[2] for c in fake_discord.calls_to("POST", "/interactions/*")]
-    others_turn = callbacks.index(str(asked.id))
-    notices = [
-        callbacks.index(str(ix.id)) for ix, a in zip(flood, answers, strict=True) if a in told
-    ]
-    assert others_turn < min(notices), "the other user waited behind the flood's notices"
+    assert callbacks.index(str(asked.id)) < callbacks.index(str(told.id)), (
+        "the other user waited behind the flood's notice"
+    )
 
 
 class Answerable:
-    """Just enough of a discord.Interaction for the rate limit."""
+    """Just enough of a discord.Interaction (and its response) for the rate limit."""
 
     def __init__(self, number: int, user_id: int) -> None:
         self.id = number
         self.user = type("User", (), {"id": user_id})()
-        self.answered = False
         self.response = self
+        self.told: list[str] = []
+        self.answered = asyncio.Event()
 
     def is_done(self) -> bool:
-        return self.answered
+        return self.answered.is_set()
+
+    async def send_message(self, content: str, *, ephemeral: bool) -> None:
+        self.told.append(content)
+        self.answered.set()
 
 
 def test_admitted_interactions_are_held_only_until_answered() -> None:
@@ -119,5 +144,25 @@ def test_admitted_interactions_are_held_only_until_answered() -> None:
     for number in range(1000):
         interaction = Answerable(number, user_id=number)
         assert limit.admit(interaction)  # type: ignore[arg-type]
-        interaction.answered = True
+        interaction.answered.set()
     assert limit.unanswered <= 1
+
+
+async def test_a_refusal_past_the_deadline_goes_unanswered() -> None:
+    """Discord would refuse the notice anyway; the queue moves on to fresher ones."""
+    ticks = Ticks()
+    limit = RateLimit(PER_S, 1, ticks)
+    first, stale, fresh = (Answerable(n, user_id=1) for n in range(3))
+    assert limit.admit(first) and not limit.admit(stale)  # type: ignore[arg-type]
+    first.answered.set()
+    ticks.now += NOTICE_WITHIN_S + 0.1
+    second = Answerable(3, user_id=1)  # the bucket refilled meanwhile: spend it...
+    assert limit.admit(second)  # type: ignore[arg-type]
+    second.answered.set()
+    assert not limit.admit(fresh)  # type: ignore[arg-type]  # ...then be refused
+    notices = asyncio.create_task(limit.notices.run())
+    try:
+        await fresh.answered.wait()
+    finally:
+        notices.cancel()
+    assert fresh.told == [SLOW_DOWN] and stale.told == []

@@ -2,18 +2,22 @@
 make anyone else miss Discord's 3 s deadline.
 
 A token bucket per user admits commands and clicks (``TokenBuckets``). A refused
-interaction does no work at all: it only joins the queue of ``SlowDownNotices``, which
-one task answers, one notice at a time and only while no admitted interaction waits for
-its answer: a backlog of thousands of refusals never stands in front of anyone admitted.
-Under a load that never lets up, notices older than Discord's deadline are dropped
-(the flooder sees Discord's "interaction failed"), never the others' answers.
+interaction does no work at all. The first refusal of a user in ``TELL_EVERY_S`` joins
+the queue of ``SlowDownNotices``, which one task answers, one notice at a time and only
+while no admitted interaction waits for its answer; the rest of a flood goes unanswered
+(Discord shows the flooder "interaction failed"), as do notices that waited past
+Discord's deadline. So a flood costs the bot reading it and nothing more, and its
+refusals never stand in front of anyone admitted: an answer per refusal would cost a
+request each, and 5,000 of them the others' 3 s (bench/RESULTS.md).
 The console, scripts and benches talk to the core directly and are never limited.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
+import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -23,9 +27,16 @@ import discord
 log = logging.getLogger("bot.discord")
 
 SLOW_DOWN = "Whoa, slow down a little: that was a lot at once. Try again in a moment."
+TELL_EVERY_S = 1.0  # at most one notice a second per user; their other refusals: none
 NOTICE_WITHIN_S = 2.5  # Discord refuses an answer after 3 s: older refusals go unanswered
 NOTICES_QUEUED = 1000  # beyond this, the oldest refusal goes unanswered
 BUSY_POLL_S = 0.005  # how often queued notices look again whether everyone else is answered
+
+
+class Admission(enum.Enum):
+    go = "go"
+    tell = "refused: tell them to slow down"
+    ignore = "refused: they were told a moment ago"
 
 
 class TokenBuckets:
@@ -41,22 +52,28 @@ class TokenBuckets:
         self.per_s = per_s
         self.burst = burst
         self.now = now
-        # user id -> (tokens, when counted); ordered by that time, the oldest first
-        self._buckets: OrderedDict[int, tuple[float, float]] = OrderedDict()
+        # user id -> (tokens, when counted, when last told to slow down); ordered by
+        # when counted, the oldest first
+        self._buckets: OrderedDict[int, tuple[float, float, float]] = OrderedDict()
 
-    def take(self, user_id: int) -> bool:
+    def take(self, user_id: int) -> Admission:
         """Spend one of the user's tokens if there is one."""
         now = self.now()
         self._forget_full(now)
-        tokens, counted = self._buckets.pop(user_id, (float(self.burst), now))
+        tokens, counted, told = self._buckets.pop(user_id, (float(self.burst), now, -math.inf))
         tokens = min(float(self.burst), tokens + (now - counted) * self.per_s)
-        allowed = tokens >= 1.0
-        self._buckets[user_id] = (tokens - 1.0 if allowed else tokens, now)
-        return allowed
+        if tokens >= 1.0:
+            self._buckets[user_id] = (tokens - 1.0, now, told)
+            return Admission.go
+        if now - told >= TELL_EVERY_S:
+            self._buckets[user_id] = (tokens, now, now)
+            return Admission.tell
+        self._buckets[user_id] = (tokens, now, told)
+        return Admission.ignore
 
     def _forget_full(self, now: float) -> None:
         while self._buckets:
-            user_id, (tokens, counted) = next(iter(self._buckets.items()))
+            user_id, (tokens, counted, _) = next(iter(self._buckets.items()))
             if tokens + (now - counted) * self.per_s < self.burst:
                 return
             del self._buckets[user_id]
@@ -113,16 +130,21 @@ class RateLimit:
         self.notices = SlowDownNotices(now, self._busy)
         # admitted, not yet answered: interaction id -> (interaction, admitted at)
         self._unanswered: dict[int, tuple[discord.Interaction, float]] = {}
+        self.refused = 0  # since start
 
     def admit(self, interaction: discord.Interaction) -> bool:
-        """True: go ahead. False: do nothing more; a notice is on its way."""
+        """True: go ahead. False: do nothing more (a notice may be on its way)."""
         if self.buckets is None:
             return True
-        if self.buckets.take(interaction.user.id):
+        admission = self.buckets.take(interaction.user.id)
+        if admission is Admission.go:
             self._busy()  # forgets the answered: only those in flight are held
             self._unanswered[interaction.id] = (interaction, self.now())
             return True
-        self.notices.tell(interaction)
+        self.refused += 1
+        if admission is Admission.tell:
+            log.info("rate limit: user=%s told to slow down", interaction.user.id)
+            self.notices.tell(interaction)
         return False
 
     @property
