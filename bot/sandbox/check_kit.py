@@ -43,8 +43,8 @@ def report(kind: str, **values: Any) -> None:
 
 
 class _VirtualSelector(selectors.DefaultSelector):
-    """Waits for real only for what is real (a thread-pool job finishing, a socket);
-    a wait for a timer becomes a jump of the loop's clock."""
+    """Waits for real only for what is real (a thread-pool job, a child process, a
+    socket); a wait for a timer becomes a jump of the loop's clock."""
 
     def __init__(self, loop: "VirtualTimeLoop") -> None:
         super().__init__()
@@ -54,10 +54,16 @@ class _VirtualSelector(selectors.DefaultSelector):
         ready = super().select(0)
         if ready or timeout == 0:
             return ready
-        if self._loop.jobs_in_threads or timeout is None:
+        if self._loop.jobs_in_threads or timeout is None or _waiting_for_a_child():
             return super().select(None)
         self._loop.now += timeout
         return []
+
+
+def _waiting_for_a_child() -> bool:
+    """A child process still runs: asyncio's watcher (3.11's default, threaded) waits
+    for it in a thread of its own, and its end will wake the loop."""
+    return any(t.name.startswith("asyncio-waitpid-") for t in threading.enumerate())
 
 
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
