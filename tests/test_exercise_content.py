@@ -165,3 +165,9 @@ def test_a_broken_exercise_is_reported_at_its_line(
     assert any(p.startswith(f"{root}/lessons/alpha.yaml:{line}: {message}") for p in problems), (
         problems
     )
+
+
+def test_content_check_counts_the_exercises(tmp_path: Path) -> None:
+    done = run_bot(["content", "check"], tmp_path / "db")
+    hard = sum(e.difficulty is Difficulty.hard for e in COURSE.exercises)
+    assert f"exercises: {len(COURSE.exercises)} ({hard} hard)\n" in done.stdout
