@@ -34,6 +34,8 @@ def _content_check(args: argparse.Namespace) -> int:
     print(f"flashcards: {len(course.flashcards)}")
     print(f"questions: {len(course.questions)}")
     print(f"predict-the-output questions: {predict}")
+    hard = sum(e.difficulty == "hard" for e in course.exercises)
+    print(f"exercises: {len(course.exercises)} ({hard} hard)")
     for what, count in (("longest", tell.key_longest), ("shortest", tell.key_shortest)):
         print(
             f"choice questions whose key is strictly the {what} option: {count} of "

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.curriculum import Exercise, load_course
+from bot.curriculum import Difficulty, Exercise, load_course
 from bot.sandbox.grading import GradeRequest, grade
 from bot.sandbox.limits import Limits
 from bot.sandbox.pool import SandboxPool
@@ -34,8 +35,11 @@ async def pool() -> AsyncIterator[SandboxPool]:
         await pool.close()
 
 
-def test_every_exercise_knows_its_lesson() -> None:
-    assert COURSE.exercises
+def test_the_course_has_exercises_of_every_difficulty_each_in_its_lesson() -> None:
+    counts = Counter(exercise.difficulty for exercise in COURSE.exercises)
+    assert len(COURSE.exercises) >= 5
+    assert counts[Difficulty.hard] >= 2
+    assert set(counts) == set(Difficulty)
     assert all(COURSE.lesson(exercise.lesson) for exercise in COURSE.exercises)
 
 
@@ -161,3 +165,9 @@ def test_a_broken_exercise_is_reported_at_its_line(
     assert any(p.startswith(f"{root}/lessons/alpha.yaml:{line}: {message}") for p in problems), (
         problems
     )
+
+
+def test_content_check_counts_the_exercises(tmp_path: Path) -> None:
+    done = run_bot(["content", "check"], tmp_path / "db")
+    hard = sum(e.difficulty is Difficulty.hard for e in COURSE.exercises)
+    assert f"exercises: {len(COURSE.exercises)} ({hard} hard)\n" in done.stdout

@@ -25,6 +25,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Executor
+from types import CodeType
 from typing import Any, TypeVar, TypeVarTuple
 
 REPORT_FD = 3  # where the grader reads this child's report lines
@@ -42,8 +43,8 @@ def report(kind: str, **values: Any) -> None:
 
 
 class _VirtualSelector(selectors.DefaultSelector):
-    """Waits for real only for what is real (a thread-pool job finishing, a socket);
-    a wait for a timer becomes a jump of the loop's clock."""
+    """Waits for real only for what is real (a thread-pool job, a child process, a
+    socket); a wait for a timer becomes a jump of the loop's clock."""
 
     def __init__(self, loop: "VirtualTimeLoop") -> None:
         super().__init__()
@@ -53,10 +54,16 @@ class _VirtualSelector(selectors.DefaultSelector):
         ready = super().select(0)
         if ready or timeout == 0:
             return ready
-        if self._loop.jobs_in_threads or timeout is None:
+        if self._loop.jobs_in_threads or timeout is None or _waiting_for_a_child():
             return super().select(None)
         self._loop.now += timeout
         return []
+
+
+def _waiting_for_a_child() -> bool:
+    """A child process still runs: asyncio's watcher (3.11's default, threaded) waits
+    for it in a thread of its own, and its end will wake the loop."""
+    return any(t.name.startswith("asyncio-waitpid-") for t in threading.enumerate())
 
 
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
@@ -234,14 +241,14 @@ class ScenarioCheck:
         return judge
 
 
-def scenarios(checks_source: str) -> dict[str, Scenario]:
+def scenarios(checks: CodeType) -> dict[str, Scenario]:
     """The scenarios of an exercise's checks, by name."""
     found: dict[str, Scenario] = {}
 
     def check(scenario: Scenario) -> ScenarioCheck:
         return ScenarioCheck(scenario, found)
 
-    exec(compile(checks_source, "checks.py", "exec"), {"check": check, "__name__": "checks"})
+    exec(checks, {"check": check, "__name__": "checks"})
     return found
 
 

@@ -117,6 +117,16 @@ class Observed:
     timed_out: bool = False
 
 
+@dataclass(frozen=True)
+class Work:
+    """What every child needs, compiled once here before the first fork."""
+
+    solution: types.CodeType
+    source: str
+    kit: types.ModuleType
+    checks: types.CodeType
+
+
 class ChildTampered(Exception):
     """The report pipe held something the kit never writes."""
 
@@ -147,7 +157,8 @@ def _read_all(fd: int) -> str:
 
 def _verdict(source: str, kit_source: str, checks_source: str, deadline: float) -> dict[str, Any]:
     try:
-        exec(compile(checks_source, "checks.py", "exec"), {"check": Check, "__name__": "checks"})
+        checks = compile(checks_source, "checks.py", "exec", dont_inherit=True)
+        exec(checks, {"check": Check, "__name__": "checks"})
     except Exception:
         return _error("the exercise's checks are broken: " + traceback.format_exc(limit=-1))
     if not _CHECKS:
@@ -158,12 +169,16 @@ def _verdict(source: str, kit_source: str, checks_source: str, deadline: float) 
         return _error("".join(traceback.format_exception_only(type(exc), exc)).rstrip())
     except (ValueError, MemoryError, RecursionError) as exc:
         return _error(f"your code cannot be compiled: {exc}")
+    kit = types.ModuleType("check_kit")
+    exec(compile(kit_source, "check_kit.py", "exec"), kit.__dict__)
+    sys.modules["check_kit"] = kit
+    work = Work(solution, source, kit, checks)
     tests = []
     for check in _CHECKS:
         if time.monotonic() >= deadline:
             tests.append(_test(check, "fail", "not run: the time for grading ran out"))
             continue
-        seen = _observe(check.name, solution, source, kit_source, checks_source, deadline)
+        seen = _observe(check.name, work, deadline)
         try:
             events = [_event(line) for line in seen.lines]
         except ChildTampered as exc:
@@ -273,9 +288,7 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-def _observe(
-    name: str, solution: types.CodeType, source: str, kit: str, checks: str, deadline: float
-) -> Observed:
+def _observe(name: str, work: Work, deadline: float) -> Observed:
     """Fork a child for check ``name`` and watch it until it is gone or time is up."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -284,7 +297,7 @@ def _observe(
     pid = os.fork()
     if pid == 0:  # the child: never returns
         try:
-            _child(out_w, report_w, name, solution, source, kit, checks)
+            _child(out_w, report_w, name, work)
         finally:
             os._exit(CHILD_FAILED)
     os.close(out_w)
@@ -350,15 +363,7 @@ def _kill(pid: int) -> None:
             pass
 
 
-def _child(
-    out_w: int,
-    report_w: int,
-    name: str,
-    solution: types.CodeType,
-    source: str,
-    kit_source: str,
-    checks_source: str,
-) -> None:
+def _child(out_w: int, report_w: int, name: str, work: Work) -> None:
     """Become the student's process: own process group, default signals, only
     /dev/null, the output pipe and the report pipe open; then import the student's code
     and run one scenario."""
@@ -378,9 +383,7 @@ def _child(
     except OSError:
         pass
     sys.stdout = sys.stderr = open(1, "w", buffering=1, errors="backslashreplace", closefd=False)
-    kit = types.ModuleType("check_kit")
-    exec(compile(kit_source, "check_kit.py", "exec"), kit.__dict__)
-    sys.modules["check_kit"] = kit
+    kit, source = work.kit, work.source
     io = kit.Kit()
     io.watch_sleep()
     linecache.cache[SOLUTION_FILE] = (len(source), None, source.splitlines(True), SOLUTION_FILE)
@@ -388,11 +391,11 @@ def _child(
     module.__file__ = SOLUTION_FILE
     sys.modules["solution"] = module
     try:
-        exec(solution, module.__dict__)
+        exec(work.solution, module.__dict__)
     except BaseException as exc:
         kit.report("import-failed", message=kit.describe(exc))
     else:
         kit.report("imported")
-        io.run_scenario(kit.scenarios(checks_source)[name], module)
+        io.run_scenario(kit.scenarios(work.checks)[name], module)
     kit.flush_output()
     os._exit(0)
