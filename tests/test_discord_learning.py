@@ -18,7 +18,7 @@ __all__ = ["fake_discord"]
 
 EVERY_COMMAND = {
     "lessons", "lesson", "flashcards", "quiz", "class-quiz", "run", "progress",
-    "leaderboard", "tutor-admin", "tutor", "exercise", "class-exercise",
+    "leaderboard", "tutor-admin", "tutor", "exercise", "class-exercise", "class-report",
 }  # fmt: skip
 
 

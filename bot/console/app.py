@@ -28,6 +28,7 @@ from bot.config import Settings, load_settings
 # Importing the feature modules registers their commands.
 from bot.console import (
     admin,
+    class_report,
     classquiz,
     daily,
     exercises,
@@ -44,7 +45,19 @@ from bot.core.context import CONSOLE_GUILD
 from bot.core.tutor import StartupError, Tutor
 from bot.ops.clock import system_clock
 
-FEATURES = (admin, classquiz, daily, exercises, flashcards, general, lessons, progress, quiz, run)
+FEATURES = (
+    admin,
+    class_report,
+    classquiz,
+    daily,
+    exercises,
+    flashcards,
+    general,
+    lessons,
+    progress,
+    quiz,
+    run,
+)
 T = TypeVar("T")
 CHARTS_FOLDER = "charts"
 

@@ -44,6 +44,7 @@ COGS = (
     "bot.discord.cogs.admin",
     "bot.discord.cogs.daily",
     "bot.discord.cogs.exercises",
+    "bot.discord.cogs.class_report",
 )
 SYNC_HASH_KEY = "command_tree_hash"
 
