@@ -19,7 +19,10 @@ from bot.render.class_report import (
     render_chart,
     students_csv,
 )
+from bot.storage import exercises, learners
+from bot.storage.exercises import AttemptRow
 from tests.class_seed import seed_class, wrong_option
+from tests.factories import make_course
 from tests.test_console import run_script
 
 GUILD = 5
@@ -73,6 +76,35 @@ async def test_a_lesson_narrows_cards_answers_and_questions(tutor, clock) -> Non
     assert by_name(report)["ann"][:5] == (2, 2, 1, 0, 0)  # active days stay the whole course
     assert [row.question.lesson for row in report.questions] == [second.id] * 3
     assert report.weakest_lessons == []
+
+
+async def submit(tutor, who: Learner, exercise_id: str, status: str) -> None:
+    """An exercise attempt as the exercises service stores it once graded."""
+    row = AttemptRow(exercise_id, "alpha", status, 1, 1, "pass", tutor.ctx.now().timestamp(), 0)
+    async with tutor.ctx.db.transaction() as conn:
+        await learners.ensure(conn, who.guild_id, who.user_id, who.name, 0)
+        await exercises.record(conn, who.guild_id, who.user_id, row)
+
+
+async def test_exercises_solved_in_the_period_and_submissions_are_activity(tutor, clock) -> None:
+    tutor.ctx.courses.swap(make_course(exercises=1))
+    [exercise] = tutor.course.lessons[0].exercises
+    amy, bo = Learner(GUILD, 1, "amy"), Learner(GUILD, 2, "bo")
+    clock.advance(days=-10)
+    await submit(tutor, amy, exercise.id, "pass")
+    clock.advance(days=10)
+    await submit(tutor, bo, exercise.id, "fail")
+    await submit(tutor, bo, exercise.id, "pass")
+    await submit(tutor, bo, exercise.id, "pass")  # solved again: still one exercise
+    week = await tutor.class_report.report(GUILD, "week")
+    assert {s.name: (s.exercises_solved, s.active_days) for s in week.students} == {
+        "amy": (0, 0),
+        "bo": (1, 1),
+    }
+    forever = await tutor.class_report.report(GUILD, "all-time")
+    assert {s.name: s.exercises_solved for s in forever.students} == {"amy": 1, "bo": 1}
+    other_lesson = await tutor.class_report.report(GUILD, "all-time", "beta")
+    assert {s.exercises_solved for s in other_lesson.students} == {0}
 
 
 async def test_weakest_lessons_and_the_questions_to_review(tutor, clock) -> None:

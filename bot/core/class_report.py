@@ -2,14 +2,15 @@
 
 For one guild over a period (the last 7 or 30 local days, or all time), optionally one
 lesson: per student their active days, streak, cards reviewed, quiz accuracy on first
-attempts and last active day; per lesson the class's first-attempt accuracy; per question
-the item analysis of the first attempts made in the period.
+attempts, exercises solved and last active day; per lesson the class's first-attempt
+accuracy; per question the item analysis of the first attempts made in the period. The
+course is the one the server's students see (its own uploaded content included).
 
 The students are the guild's learner rows: everyone the bot has seen use it there. The
 bot asks Discord for no member list (no privileged intent), so a member who never used
 it is not listed; forget-me deletes the row, so they are absent. The lesson narrows the
-cards, answers and questions; active days, streak and last active day stay the
-student's whole activity.
+cards, answers, exercises and questions; active days, streak and last active day stay
+the student's whole activity. Without a lesson, every review counts, retired cards too.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class StudentRow:
     cards_reviewed: int
     first_attempts: int
     first_correct: int
-    exercises_solved: int  # stays 0 until exercise attempts are stored
+    exercises_solved: int  # exercises of the scope passed in the period
     last_active: date | None
 
     @property
@@ -149,7 +150,7 @@ class ClassReports:
     ) -> ClassReport:
         if period not in PERIODS:
             raise ValueError(f"unknown period {period!r}: use week, month or all-time")
-        course = self._ctx.course
+        course = self._ctx.course_for(guild_id)
         lesson = course.lesson(lesson_id) if lesson_id else None
         if lesson_id and lesson is None:
             raise ValueError(f"no lesson {lesson_id!r} in the course")
@@ -166,6 +167,8 @@ class ClassReports:
         learners = await class_activity.learners_of(db, guild_id)
         card_ids = [card.id for card in lesson.flashcards] if lesson else None
         activity = await class_activity.activity(db, guild_id, since, card_ids)
+        exercise_ids = [e.id for row in lessons for e in row.exercises]
+        solved = await class_activity.exercises_solved(db, guild_id, since, exercise_ids)
 
         questions = {q.id: q for row in lessons for q in row.questions}
         in_scope = [a for a in attempts if a.question_id in questions]
@@ -177,7 +180,7 @@ class ClassReports:
             today=today,
             timezone=timezone,
             lesson=lesson,
-            students=_students(learners, activity, LocalDays(timezone), in_scope, today),
+            students=_students(learners, activity, LocalDays(timezone), in_scope, solved, today),
             lessons=_lessons(lessons, in_scope, questions),
             questions=tuple(QuestionRow(q, items.get(q.id)) for q in questions.values()),
         )
@@ -188,6 +191,7 @@ def _students(
     activity: Iterable[QuarterActivity],
     local_days: LocalDays,
     attempts: Iterable[FirstAttempt],
+    solved: dict[int, int],
     today: date,
 ) -> tuple[StudentRow, ...]:
     cards: dict[int, int] = defaultdict(int)
@@ -217,7 +221,7 @@ def _students(
                 cards_reviewed=cards.get(learner.user_id, 0),
                 first_attempts=total,
                 first_correct=right,
-                exercises_solved=0,
+                exercises_solved=solved.get(learner.user_id, 0),
                 last_active=learner.last_active_day,
             )
         )

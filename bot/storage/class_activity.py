@@ -1,5 +1,5 @@
-"""Guild-wide aggregates for the class report, over ``learners``, ``review_log`` and
-``quiz_answers``.
+"""Guild-wide aggregates for the class report, over ``learners``, ``review_log``,
+``quiz_answers`` and ``exercise_attempts``.
 
 Each function is one read (``Database.fetchall``): the connection's lock is held per
 query, not for the whole report, so a class quiz's answers interleave with a big report.
@@ -26,7 +26,7 @@ class QuarterActivity(NamedTuple):
 
     user_id: int
     quarter: int
-    reviews: int  # ratings of the cards asked about (answers count as activity only)
+    reviews: int  # ratings of the cards asked about (answers, exercises: activity only)
 
 
 async def learners_of(db: Database, guild_id: int) -> list[LearnerRow]:
@@ -38,7 +38,8 @@ async def learners_of(db: Database, guild_id: int) -> list[LearnerRow]:
 async def activity(
     db: Database, guild_id: int, since: float, card_ids: Iterable[str] | None
 ) -> list[QuarterActivity]:
-    """Per learner, each quarter hour since ``since`` with a review or a quiz answer, and
+    """Per learner, each quarter hour since ``since`` with a review, a quiz answer or an
+    exercise submitted, and
     how many of its reviews were of ``card_ids`` (None: of any card). The ids are one
     JSON parameter, as in ``cards``: constant SQL text, nothing built from content."""
     ids = None if card_ids is None else json.dumps(list(card_ids))
@@ -50,8 +51,24 @@ async def activity(
         "  FROM review_log WHERE guild_id = ?1 AND reviewed_at >= ?2"
         "  UNION ALL"
         "  SELECT user_id, CAST(answered_at / ?4 AS INTEGER), 0"
-        "  FROM quiz_answers WHERE guild_id = ?1 AND answered_at >= ?2)"
+        "  FROM quiz_answers WHERE guild_id = ?1 AND answered_at >= ?2"
+        "  UNION ALL"
+        "  SELECT user_id, CAST(submitted_at / ?4 AS INTEGER), 0"
+        "  FROM exercise_attempts WHERE guild_id = ?1 AND submitted_at >= ?2)"
         " GROUP BY user_id, quarter",
         (guild_id, since, ids, QUARTER_HOUR),
     )
     return list(map(QuarterActivity._make, rows))
+
+
+async def exercises_solved(
+    db: Database, guild_id: int, since: float, exercise_ids: Iterable[str]
+) -> dict[int, int]:
+    """Per learner, how many of ``exercise_ids`` they passed since ``since``."""
+    rows = await db.fetchall(
+        "SELECT user_id, count(DISTINCT exercise_id) FROM exercise_attempts"
+        " WHERE guild_id = ?1 AND submitted_at >= ?2 AND status = 'pass'"
+        " AND exercise_id IN (SELECT value FROM json_each(?3)) GROUP BY user_id",
+        (guild_id, since, json.dumps(list(exercise_ids))),
+    )
+    return {user_id: solved for user_id, solved in rows}
