@@ -15,8 +15,9 @@ the student's whole activity. Without a lesson, every review counts, retired car
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo
 from bot.core.context import CoreContext
 from bot.core.item_analysis import ItemReport, analyse
 from bot.core.scoring import Streak, displayed_streak, guild_timezone, local_day, local_midnight
-from bot.curriculum.models import Lesson, Question
+from bot.curriculum.models import Course, Lesson, Question
 from bot.storage import class_activity, quiz_answers
 from bot.storage.class_activity import QUARTER_HOUR, QuarterActivity
 from bot.storage.learners import LearnerRow
@@ -156,23 +157,22 @@ class ClassReports:
             raise ValueError(f"no lesson {lesson_id!r} in the course")
         lessons = (lesson,) if lesson else course.lessons
         now = self._ctx.now()
-        db = self._ctx.db
-        async with db.transaction() as conn:
+        async with self._ctx.db.transaction() as conn:
             timezone = await guild_timezone(conn, guild_id, self._ctx.default_timezone)
             today = local_day(now, timezone)
             days = PERIOD_DAYS.get(period)
             first_day = today - timedelta(days=days - 1) if days else None
             since = local_midnight(first_day, timezone).timestamp() if first_day else 0.0
             attempts = await quiz_answers.first_attempts(conn, guild_id, since)
-        learners = await class_activity.learners_of(db, guild_id)
-        card_ids = [card.id for card in lesson.flashcards] if lesson else None
-        activity = await class_activity.activity(db, guild_id, since, card_ids)
-        exercise_ids = [e.id for row in lessons for e in row.exercises]
-        solved = await class_activity.exercises_solved(db, guild_id, since, exercise_ids)
-
-        questions = {q.id: q for row in lessons for q in row.questions}
-        in_scope = [a for a in attempts if a.question_id in questions]
-        items = {item.question.id: item for item in analyse(course, in_scope)}
+        # Sorting out the first attempts (hundreds of thousands in a big class) is CPU
+        # work: it runs in a thread, never stalling the loop, while the other reads run.
+        (in_scope, lesson_rows, question_rows), (learners, activity, solved) = await asyncio.gather(
+            asyncio.to_thread(_by_question, course, lessons, attempts),
+            self._activity(guild_id, since, lessons, lesson),
+        )
+        students = await asyncio.to_thread(
+            _students, learners, activity, LocalDays(timezone), in_scope, solved, today
+        )
         return ClassReport(
             guild_id=guild_id,
             period=period,
@@ -180,10 +180,33 @@ class ClassReports:
             today=today,
             timezone=timezone,
             lesson=lesson,
-            students=_students(learners, activity, LocalDays(timezone), in_scope, solved, today),
-            lessons=_lessons(lessons, in_scope, questions),
-            questions=tuple(QuestionRow(q, items.get(q.id)) for q in questions.values()),
+            students=students,
+            lessons=lesson_rows,
+            questions=question_rows,
         )
+
+    async def _activity(
+        self, guild_id: int, since: float, lessons: Sequence[Lesson], lesson: Lesson | None
+    ) -> tuple[list[LearnerRow], list[QuarterActivity], dict[int, int]]:
+        """The learners, their activity by quarter hour and the exercises they solved."""
+        db = self._ctx.db
+        learners = await class_activity.learners_of(db, guild_id)
+        card_ids = [card.id for card in lesson.flashcards] if lesson else None
+        activity = await class_activity.activity(db, guild_id, since, card_ids)
+        exercise_ids = [e.id for row in lessons for e in row.exercises]
+        solved = await class_activity.exercises_solved(db, guild_id, since, exercise_ids)
+        return learners, activity, solved
+
+
+def _by_question(
+    course: Course, lessons: Sequence[Lesson], attempts: Iterable[FirstAttempt]
+) -> tuple[list[FirstAttempt], tuple[LessonRow, ...], tuple[QuestionRow, ...]]:
+    """The first attempts at the scope's questions, and the lessons' and questions' rows."""
+    questions = {q.id: q for row in lessons for q in row.questions}
+    in_scope = [a for a in attempts if a.question_id in questions]
+    items = {item.question.id: item for item in analyse(course, in_scope)}
+    rows = tuple(QuestionRow(q, items.get(q.id)) for q in questions.values())
+    return in_scope, _lessons(lessons, in_scope, questions), rows
 
 
 def _students(
