@@ -19,6 +19,7 @@ __all__ = ["fake_discord"]
 EVERY_COMMAND = {
     "lessons", "lesson", "flashcards", "quiz", "class-quiz", "run", "progress",
     "leaderboard", "tutor-admin", "tutor", "exercise", "class-exercise", "tutor-content",
+    "class-report",
 }  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from bot.config import Settings, load_settings
 # Importing the feature modules registers their commands.
 from bot.console import (
     admin,
+    class_report,
     classquiz,
     content,
     daily,
@@ -47,6 +48,7 @@ from bot.ops.clock import system_clock
 
 FEATURES = (
     admin,
+    class_report,
     classquiz,
     content,
     daily,

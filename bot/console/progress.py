@@ -8,15 +8,27 @@ from pathlib import Path
 
 from bot.console.commands import UsageError, command
 from bot.console.session import Console, learner_for
+from bot.core.context import CONSOLE_GUILD
 from bot.render.chart import render
 from bot.render.words import plural
 
 PERIODS = ("week", "all-time")
 
 
-@command("progress", "member", help="/progress [member:NAME]: points, streak, accuracy, a chart")
+@command(
+    "progress",
+    "member",
+    help="/progress [member:NAME, teachers only]: points, streak, accuracy, a chart",
+)
 async def progress(console: Console, member: str = "") -> None:
     who = learner_for(member) if member.strip() else console.who
+    if who.user_id != console.who.user_id and not await console.tutor.guilds.is_teacher(
+        CONSOLE_GUILD, console.member
+    ):
+        raise UsageError(
+            f"{console.who.name} can see their own progress: /progress without a member. "
+            "Only teachers can see another student's."
+        )
     report = await console.tutor.progress.report(who)
     lessons = await console.tutor.progress.by_lesson(who)
     console.say(f"**Progress of {report.name}**")

@@ -59,10 +59,12 @@ class ItemReport:
 def analyse(course: Course, attempts: Iterable[FirstAttempt]) -> list[ItemReport]:
     """A report for every question of the course that has first attempts, course order."""
     by_question: dict[str, list[FirstAttempt]] = defaultdict(list)
-    by_learner: dict[tuple[int, int], list[FirstAttempt]] = defaultdict(list)
+    totals: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])  # right, answered
     for attempt in attempts:
         by_question[attempt.question_id].append(attempt)
-        by_learner[(attempt.guild_id, attempt.user_id)].append(attempt)
+        total = totals[(attempt.guild_id, attempt.user_id)]
+        total[0] += attempt.correct
+        total[1] += 1
     reports = []
     for question in course.questions:
         answered = by_question.get(question.id)
@@ -76,16 +78,17 @@ def analyse(course: Course, attempts: Iterable[FirstAttempt]) -> list[ItemReport
         pairs = [
             (a.correct, rest)
             for a in answered
-            if (rest := _rest_score(by_learner[(a.guild_id, a.user_id)], question.id)) is not None
+            if (rest := _rest_score(totals[(a.guild_id, a.user_id)], a.correct)) is not None
         ]
         reports.append(ItemReport(question, len(answered), right, tuple(chosen), _pb(pairs)))
     return reports
 
 
-def _rest_score(attempts: list[FirstAttempt], excluded: str) -> float | None:
-    """The learner's share right on every other question, or None if there is none."""
-    others = [a.correct for a in attempts if a.question_id != excluded]
-    return sum(others) / len(others) if others else None
+def _rest_score(total: list[int], correct: bool) -> float | None:
+    """The learner's share right on every other question (their totals less this one
+    answer: one pass over the attempts, not one per question), or None if there is none."""
+    right, answered = total
+    return (right - correct) / (answered - 1) if answered > 1 else None
 
 
 def _pb(pairs: list[tuple[bool, float]]) -> float | None:

@@ -19,6 +19,7 @@ from fsrs import Scheduler
 from bot.config import Settings
 from bot.core.class_exercises import ClassExercises
 from bot.core.class_quizzes import ClassQuizzes
+from bot.core.class_report import ClassReports
 from bot.core.clock import Clock, Sleep
 from bot.core.code_runs import CodeRuns, Sandbox
 from bot.core.context import CoreContext, CourseHolder
@@ -65,6 +66,7 @@ class Tutor:
     exercises: Exercises
     class_exercises: ClassExercises
     content: TeacherContent
+    class_report: ClassReports
     content_dir: Path | None = None
     tasks: TaskKeeper = field(default_factory=TaskKeeper)
     sleep: Sleep = asyncio.sleep
@@ -108,6 +110,7 @@ class Tutor:
             exercises=exercises,
             class_exercises=ClassExercises(ctx, exercises.exercise, tasks, sleep),
             content=content,
+            class_report=ClassReports(ctx),
             content_dir=content_dir,
             tasks=tasks,
             sleep=sleep,

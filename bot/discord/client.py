@@ -45,6 +45,7 @@ COGS = (
     "bot.discord.cogs.daily",
     "bot.discord.cogs.exercises",
     "bot.discord.cogs.content",
+    "bot.discord.cogs.class_report",
 )
 SYNC_HASH_KEY = "command_tree_hash"
 

@@ -56,7 +56,7 @@ ACCURACY: Colour = (67, 181, 129)
 ELLIPSIS = "…"
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont:
+def font_of(size: int) -> ImageFont.FreeTypeFont:
     font = ImageFont.load_default(size=size)
     if not isinstance(font, ImageFont.FreeTypeFont):  # pragma: no cover - build without FreeType
         raise RuntimeError("the progress chart needs Pillow with FreeType (Pillow >= 10.1)")
@@ -73,23 +73,23 @@ def fit(text: str, font: ImageFont.FreeTypeFont, width: float) -> str:
     return text[:cut].rstrip(" ,.:;-") + ELLIPSIS
 
 
-def _track(draw: ImageDraw.ImageDraw, x: int, y: int, width: int) -> tuple[int, int, int, int]:
+def track(draw: ImageDraw.ImageDraw, x: int, y: int, width: int) -> tuple[int, int, int, int]:
     box = (x, y - BAR_H // 2, x + width, y + BAR_H // 2)
     draw.rounded_rectangle(box, radius=RADIUS, fill=TRACK)
     return box
 
 
-def _bar(
+def bar(
     draw: ImageDraw.ImageDraw, x: int, y: int, width: int, fraction: float, colour: Colour
 ) -> None:
     """A filled track; the coloured part is ``fraction`` of it (a sliver stays visible)."""
-    x0, y0, _, y1 = _track(draw, x, y, width)
+    x0, y0, _, y1 = track(draw, x, y, width)
     if fraction > 0:
         filled = max(round(width * min(fraction, 1.0)), 2 * RADIUS)
         draw.rounded_rectangle((x0, y0, x0 + filled, y1), radius=RADIUS, fill=colour)
 
 
-def _empty(
+def empty_track(
     draw: ImageDraw.ImageDraw, x: int, y: int, width: int, words: str, font: ImageFont.FreeTypeFont
 ) -> None:
     """An outlined, unfilled track with muted words in it: there is nothing to measure yet."""
@@ -98,14 +98,18 @@ def _empty(
     draw.text((x + width // 2, y), fit(words, font, width - 8), fill=MUTED, font=font, anchor="mm")
 
 
-def _legend(draw: ImageDraw.ImageDraw, y: int, font: ImageFont.FreeTypeFont) -> None:
+LegendEntry = tuple[Colour | None, str]  # None: drawn like the empty track it stands for
+
+
+def legend(
+    draw: ImageDraw.ImageDraw,
+    y: int,
+    font: ImageFont.FreeTypeFont,
+    entries: Sequence[LegendEntry],
+) -> None:
+    """Colour swatches and their words in one line (the class report's chart uses it too)."""
     x = PAD
     swatch = 14
-    entries: tuple[tuple[Colour | None, str], ...] = (
-        (CARDS, "cards studied"),
-        (ACCURACY, "quiz accuracy"),
-        (None, "not answered yet"),  # drawn like the empty track it stands for
-    )
     for colour, words in entries:
         box = (x, y - swatch // 2, x + swatch, y + swatch // 2)
         if colour is None:
@@ -116,11 +120,18 @@ def _legend(draw: ImageDraw.ImageDraw, y: int, font: ImageFont.FreeTypeFont) -> 
         x += swatch + 6 + round(font.getlength(words)) + 24
 
 
+PROGRESS_LEGEND: tuple[LegendEntry, ...] = (
+    (CARDS, "cards studied"),
+    (ACCURACY, "quiz accuracy"),
+    (None, "not answered yet"),
+)
+
+
 def render(title: str, rows: Sequence[LessonProgress]) -> bytes:
     """The chart as PNG bytes: a title line, a legend, then one row per lesson."""
-    title_font = _font(TITLE_FONT_SIZE)
-    font = _font(FONT_SIZE)
-    small = _font(SMALL_FONT_SIZE)
+    title_font = font_of(TITLE_FONT_SIZE)
+    font = font_of(FONT_SIZE)
+    small = font_of(SMALL_FONT_SIZE)
 
     height = TOP + ROW * len(rows) + BOTTOM
     image = Image.new("RGB", (WIDTH, height), BACKGROUND)
@@ -129,7 +140,7 @@ def render(title: str, rows: Sequence[LessonProgress]) -> bytes:
     draw.text(
         (PAD, 30), fit(title, title_font, WIDTH - 2 * PAD), fill=TEXT, font=title_font, anchor="lm"
     )
-    _legend(draw, 66, small)
+    legend(draw, 66, small, PROGRESS_LEGEND)
     draw.line((PAD, TOP - 10, WIDTH - PAD, TOP - 10), fill=RULE, width=1)
 
     for i, row in enumerate(rows):
@@ -140,14 +151,14 @@ def render(title: str, rows: Sequence[LessonProgress]) -> bytes:
         draw.text((LABEL_X, y), fit(row.title, font, LABEL_W), fill=TEXT, font=font, anchor="lm")
 
         if row.cards_total:
-            _bar(draw, CARDS_X, y, CARDS_W, row.cards_seen / row.cards_total, CARDS)
+            bar(draw, CARDS_X, y, CARDS_W, row.cards_seen / row.cards_total, CARDS)
             count = f"{row.cards_seen}/{row.cards_total}"
             draw.text((CARDS_X + CARDS_W + NUMBER_GAP, y), count, fill=TEXT, font=font, anchor="lm")
         else:
-            _empty(draw, CARDS_X, y, CARDS_W, "no cards", small)
+            empty_track(draw, CARDS_X, y, CARDS_W, "no cards", small)
 
         if row.answered:
-            _bar(draw, ACCURACY_X, y, ACCURACY_W, row.correct / row.answered, ACCURACY)
+            bar(draw, ACCURACY_X, y, ACCURACY_W, row.correct / row.answered, ACCURACY)
             percent = f"{round(100 * row.correct / row.answered)}%"
             x = ACCURACY_X + ACCURACY_W + NUMBER_GAP
             draw.text((x, y), percent, fill=TEXT, font=font, anchor="lm")
@@ -156,8 +167,12 @@ def render(title: str, rows: Sequence[LessonProgress]) -> bytes:
                 (x, y), f"({row.correct}/{row.answered})", fill=MUTED, font=small, anchor="lm"
             )
         else:
-            _empty(draw, ACCURACY_X, y, ACCURACY_W, "not answered yet", small)
+            empty_track(draw, ACCURACY_X, y, ACCURACY_W, "not answered yet", small)
 
+    return png_bytes(image)
+
+
+def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

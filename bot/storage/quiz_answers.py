@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -111,8 +112,9 @@ async def accuracy_by_lesson(
         return [LessonAccuracy(*row) for row in await cursor.fetchall()]
 
 
-@dataclass(frozen=True)
-class FirstAttempt:
+class FirstAttempt(NamedTuple):
+    """A tuple, not a dataclass: a class report builds hundreds of thousands."""
+
     guild_id: int
     user_id: int
     question_id: str
@@ -120,15 +122,19 @@ class FirstAttempt:
     chosen: int
 
 
-async def first_attempts(conn: aiosqlite.Connection, guild_id: int | None) -> list[FirstAttempt]:
+async def first_attempts(
+    conn: aiosqlite.Connection, guild_id: int | None, since: float | None = None
+) -> list[FirstAttempt]:
     """Each learner's first answer to each question (in one guild, or all), if it was
-    given with shuffled options: answers recorded before shuffling say little."""
+    given with shuffled options: answers recorded before shuffling say little. With
+    ``since``, only the first attempts made since then."""
     async with conn.execute(
         "SELECT guild_id, user_id, question_id, correct, chosen FROM quiz_answers AS a"
         " WHERE (?1 IS NULL OR guild_id = ?1) AND shown_order IS NOT NULL"
+        " AND (?2 IS NULL OR answered_at >= ?2)"
         " AND rowid = (SELECT min(rowid) FROM quiz_answers AS b WHERE b.guild_id = a.guild_id"
         " AND b.user_id = a.user_id AND b.question_id = a.question_id)",
-        (guild_id,),
+        (guild_id, since),
     ) as cursor:
         rows = await cursor.fetchall()
     return [FirstAttempt(g, u, q, bool(c), int(o)) for g, u, q, c, o in rows]

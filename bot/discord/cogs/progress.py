@@ -12,9 +12,15 @@ from discord.ext import commands
 from bot.core.context import Learner
 from bot.discord.ui.context import DM_GUILD, tutor_bot
 from bot.discord.ui.embeds import COLOUR, leaderboard_embed
+from bot.discord.ui.permissions import is_teacher
+from bot.discord.ui.replies import UserFacingError
 from bot.render.chart import render
 from bot.render.words import plural
 
+OWN_PROGRESS_ONLY = (
+    "You can see your own progress: /progress without a member. Only teachers can see "
+    "another student's."
+)
 PERIOD_CHOICES = [
     app_commands.Choice(name="This week", value="week"),
     app_commands.Choice(name="All time", value="all-time"),
@@ -26,10 +32,13 @@ class ProgressCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="progress", description="Points, streak, accuracy and due cards")
-    @app_commands.describe(member="Someone else's progress (default: yours)")
+    @app_commands.describe(member="Teachers: a student's progress (default: yours)")
     async def progress(
         self, interaction: discord.Interaction, member: discord.Member | None = None
     ) -> None:
+        if member is not None and member.id != interaction.user.id:
+            if not await is_teacher(interaction):
+                raise UserFacingError(OWN_PROGRESS_ONLY)
         await interaction.response.defer(ephemeral=True, thinking=True)
         person = member or interaction.user
         who = Learner(interaction.guild_id or DM_GUILD, person.id, person.display_name)
