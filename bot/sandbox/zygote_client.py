@@ -63,6 +63,11 @@ class Zygote:
                 os.close(fd)
         return cls(process, ours)
 
+    @property
+    def pid(self) -> int:
+        """bubblewrap's, around the zygote."""
+        return self._process.pid
+
     def fork(self, parameters: list[int], fds: list[int]) -> int:
         """A new sandbox (blocking: on a worker thread): its PID 1's pidfd."""
         answer, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
