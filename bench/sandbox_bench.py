@@ -216,10 +216,10 @@ async def measure(samples: int, total: int, pause_s: float) -> str:
     lines.append("| pre-started / bare | " + " | ".join(f"{ratio:.2f}x" for ratio in ratios) + " |")
     lines += [
         "",
-        "Each sandbox imports asyncio before its code arrives (most snippets need it, and",
-        "importing it takes longer than the rest of their run): asyncio snippets answer as",
-        "fast as print(1), and that import is most of what a sandbox costs to start, hence",
-        "of the cold start and of the throughput.",
+        "Sandboxes are forked from a zygote that imported asyncio once (as root; see",
+        "bot/sandbox/zygote.py): asyncio snippets answer as fast as print(1), and a sandbox",
+        "costs a fork, its namespaces, mounts and seccomp filter, not an interpreter start",
+        "(bench/sandbox_cpu.py has the CPU per step).",
         "",
         "Targets (issue 13): p50 round trip of print(1) <= 1x the bare start; throughput >=",
         "0.7x the bare starts' at 2, 4 and 8 clients (bare starts are measured at each",
