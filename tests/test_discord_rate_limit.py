@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from discord import InteractionResponseType
 
 from bot.discord.rate_limit import (
+    JUDGED_KEPT,
     NOTICE_WITHIN_S,
     SLOW_DOWN,
     TELL_EVERY_S,
@@ -84,7 +86,7 @@ async def limited_bot(fake_discord: FakeDiscord, tmp_path, course, clock):
 
 
 async def test_a_flood_costs_no_write_and_the_next_user_is_answered_before_its_backlog(
-    fake_discord, limited_bot
+    fake_discord, limited_bot, caplog
 ) -> None:
     """The flood arrives at once: the flooder's burst is graded, the rest is refused
     without touching the database (one refusal is told to slow down), and the other
@@ -99,6 +101,7 @@ async def test_a_flood_costs_no_write_and_the_next_user_is_answered_before_its_b
         questions.append((await ix.response()).message)
     ticks.now += BURST / PER_S  # a full bucket
 
+    caplog.set_level(logging.INFO, logger="bot.discord")
     flood = await fake_discord.click_all(
         [(m, button_ids(m, "t:quiz-answer")[0]) for m in questions], user=flooder
     )
@@ -114,6 +117,8 @@ async def test_a_flood_costs_no_write_and_the_next_user_is_answered_before_its_b
     assert (len(graded), bot.rate_limit.refused) == (BURST, FLOOD - BURST)
     rows = await bot.tutor.ctx.db.fetchall("SELECT count(*) FROM quiz_answers")
     assert rows == [(BURST,)], "only what was admitted wrote anything"
+    seen = [r for r in caplog.records if r.getMessage().startswith("interaction ")]
+    assert len(seen) == BURST + 2, "the rest was dropped as the gateway delivered it"
 
     callbacks = [c.path.split("/")[2] for c in fake_discord.calls_to("POST", "/interactions/*")]
     assert callbacks.index(str(asked.id)) < callbacks.index(str(told.id)), (
@@ -166,3 +171,11 @@ async def test_a_refusal_past_the_deadline_goes_unanswered() -> None:
     finally:
         notices.cancel()
     assert fresh.told == [SLOW_DOWN] and stale.told == []
+
+
+def test_judgements_nobody_asks_about_are_not_kept_for_good() -> None:
+    """A click on a button nothing answers any more is judged and never asked about."""
+    limit = RateLimit(PER_S, BURST, Ticks())
+    for number in range(2 * JUDGED_KEPT):
+        assert limit.judge(number, user_id=number)
+    assert limit.judged <= JUDGED_KEPT

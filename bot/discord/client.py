@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 from functools import partial
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -73,6 +74,7 @@ class TutorBot(commands.AutoShardedBot):
         self.tree.interaction_check = self._accepting  # type: ignore[method-assign]
         self.accepting = True
         self.rate_limit = RateLimit(settings.rate_per_s, settings.rate_burst)
+        self._judge_at_the_gateway()
 
     async def setup_hook(self) -> None:
         for extension in COGS:
@@ -146,6 +148,32 @@ class TutorBot(commands.AutoShardedBot):
         if not self.accepting:
             raise UserFacingError(SHUTTING_DOWN)
         return interaction.type is discord.InteractionType.autocomplete or self.admit(interaction)
+
+    def _judge_at_the_gateway(self) -> None:
+        """Commands and clicks meet the rate limit as the gateway delivers them, so a
+        flood's refusals are dropped before discord.py builds an Interaction, runs the
+        command tree or rebuilds a View for each. discord.py offers no hook there: this
+        wraps its INTERACTION_CREATE parser (without it, ``admit`` judges by itself)."""
+        parsers = self._connection.parsers
+        parse = parsers.get("INTERACTION_CREATE")
+        if parse is None:
+            log.warning("no INTERACTION_CREATE parser: the rate limit judges later")
+            return
+        judged = {
+            discord.InteractionType.application_command.value,
+            discord.InteractionType.component.value,
+        }
+
+        def parse_unless_refused(data: dict[str, Any]) -> None:
+            user = (data.get("member") or {}).get("user") or data.get("user") or {}
+            if (
+                data.get("type") not in judged
+                or "id" not in user
+                or self.rate_limit.judge(int(data["id"]), int(user["id"]))
+            ):
+                parse(data)
+
+        parsers["INTERACTION_CREATE"] = parse_unless_refused
 
     def admit(self, interaction: discord.Interaction) -> bool:
         """Whether this user's command or click may run now (``RateLimit``); if not, a

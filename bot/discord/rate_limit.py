@@ -9,6 +9,10 @@ while no admitted interaction waits for its answer; the rest of a flood goes una
 Discord's deadline. So a flood costs the bot reading it and nothing more, and its
 refusals never stand in front of anyone admitted: an answer per refusal would cost a
 request each, and 5,000 of them the others' 3 s (bench/RESULTS.md).
+
+Users are judged as the gateway delivers their interaction (``judge``, from the raw
+event), so the rest of a flood is dropped before discord.py builds anything for it;
+the command or button then asks ``admit`` for that judgement.
 The console, scripts and benches talk to the core directly and are never limited.
 """
 
@@ -30,6 +34,7 @@ SLOW_DOWN = "Whoa, slow down a little: that was a lot at once. Try again in a mo
 TELL_EVERY_S = 1.0  # at most one notice a second per user; their other refusals: none
 NOTICE_WITHIN_S = 2.5  # Discord refuses an answer after 3 s: older refusals go unanswered
 NOTICES_QUEUED = 1000  # beyond this, the oldest refusal goes unanswered
+JUDGED_KEPT = 4096  # judgements waiting for their command or button to ask
 BUSY_POLL_S = 0.005  # how often queued notices look again whether everyone else is answered
 
 
@@ -130,13 +135,29 @@ class RateLimit:
         self.notices = SlowDownNotices(now, self._busy)
         # admitted, not yet answered: interaction id -> (interaction, admitted at)
         self._unanswered: dict[int, tuple[discord.Interaction, float]] = {}
+        # judged at the gateway, not yet asked about: interaction id -> admission
+        self._judged: OrderedDict[int, Admission] = OrderedDict()
         self.refused = 0  # since start
+
+    def judge(self, interaction_id: int, user_id: int) -> bool:
+        """At the gateway: False for an interaction to drop unread (the user was just
+        told to slow down); otherwise the judgement waits for ``admit``."""
+        if self.buckets is None:
+            return True
+        admission = self.buckets.take(user_id)
+        if admission is Admission.ignore:
+            self.refused += 1
+            return False
+        self._judged[interaction_id] = admission
+        while len(self._judged) > JUDGED_KEPT:  # asked about by no command or button
+            self._judged.popitem(last=False)
+        return True
 
     def admit(self, interaction: discord.Interaction) -> bool:
         """True: go ahead. False: do nothing more (a notice may be on its way)."""
         if self.buckets is None:
             return True
-        admission = self.buckets.take(interaction.user.id)
+        admission = self._judged.pop(interaction.id, None) or self.buckets.take(interaction.user.id)
         if admission is Admission.go:
             self._busy()  # forgets the answered: only those in flight are held
             self._unanswered[interaction.id] = (interaction, self.now())
@@ -146,6 +167,11 @@ class RateLimit:
             log.info("rate limit: user=%s told to slow down", interaction.user.id)
             self.notices.tell(interaction)
         return False
+
+    @property
+    def judged(self) -> int:
+        """Judgements held for a command or button to ask about."""
+        return len(self._judged)
 
     @property
     def unanswered(self) -> int:
