@@ -101,6 +101,7 @@ async def measure(samples: int, total: int, pause_s: float) -> str:
     exercise = load_course(Path("content")).exercise(EXERCISE)
     assert exercise is not None
     code, checks = exercise.solution, exercise.checks
+    load = os.getloadavg()[0]
     bare = await bare_starts("print(1)", samples, pause_s)
     async with worker(os.cpu_count() or 1) as url:
         async with SandboxClient(url) as client:
@@ -117,8 +118,9 @@ async def measure(samples: int, total: int, pause_s: float) -> str:
         f"{machine()}; worker (default settings: {health['pool']['size']} slots, queue "
         f"{health['pool']['queue_size']}, {health['pool']['prewarm']} pre-started) running as "
         f"{'root' if os.geteuid() == 0 else 'a user'}: {isolation_summary(health)}. The",
-        "machine was shared with other sessions' builds and tests while this ran (2 cores):",
-        "the figures are noisy, and slower than on an idle machine.",
+        "machine was shared with other sessions' builds and tests while this ran (load",
+        f"average {load:.1f} at the start, on {os.cpu_count()} cores): the figures are noisy,",
+        "and slower than on an idle machine.",
         "",
         f"Grading `{EXERCISE}`'s solution (3 checks: a child process per check, a",
         "virtual-time loop, five fake downloads each), p50 / p99:",
