@@ -13,6 +13,7 @@ from tests.class_seed import seed_class
 from tests.conftest import CONTENT
 from tests.discord_helpers import connected_bot
 from tests.fake_discord import FakeDiscord
+from tests.fake_discord import state as fake_state
 from tests.fake_discord.fixtures import fake_discord
 
 __all__ = ["fake_discord"]
@@ -90,3 +91,16 @@ async def test_a_teacher_sees_a_students_progress(fake_discord, bot) -> None:
     ix = await fake_discord.slash("progress", {"member": guild.student}, user=guild.teacher)
     message = await ix.original(lambda m: not m.loading)
     assert message.embeds[0]["title"] == f"Progress of {guild.student.name}"
+
+
+async def test_files_over_the_upload_limit_are_left_out_and_named(
+    fake_discord, bot, monkeypatch
+) -> None:
+    """Discord tells the bot each interaction's upload limit; what does not fit is named."""
+    monkeypatch.setattr(fake_state, "ATTACHMENT_SIZE_LIMIT", 2_000)
+    ix = await fake_discord.slash("class-report", user=fake_discord.guild.teacher)
+    message = await ix.original(lambda m: not m.loading)
+    assert [a.filename for a in message.attachments] == ["students.csv"]
+    footer = message.embeds[0]["footer"]["text"]
+    assert "Too large to attach here: questions.csv, class-report.png" in footer
+    assert "image" not in message.embeds[0]

@@ -63,11 +63,6 @@ QUESTION_COLUMNS = (
     "option3_chosen", "option4_chosen", "flags",
 )  # fmt: skip
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CHART_LEGEND: tuple[LegendEntry, ...] = (
-    (CARDS, "students who answered"),
-    (ACCURACY, "right first time"),
-    (None, "not answered yet"),
-)
 
 
 def period_words(report: ClassReport) -> str:
@@ -229,9 +224,14 @@ def render_chart(report: ClassReport) -> bytes:
     draw.text(
         (PAD, 30), fit(title, title_font, WIDTH - 2 * PAD), fill=TEXT, font=title_font, anchor="lm"
     )
-    legend(draw, 66, small, CHART_LEGEND)
-    draw.line((PAD, TOP - 10, WIDTH - PAD, TOP - 10), fill=RULE, width=1)
     students = len(report.students)
+    entries: tuple[LegendEntry, ...] = (
+        (CARDS, f"answered its questions (of {plural(students, 'student')})"),
+        (ACCURACY, "right first time"),
+        (None, "not answered yet"),
+    )
+    legend(draw, 66, small, entries)
+    draw.line((PAD, TOP - 10, WIDTH - PAD, TOP - 10), fill=RULE, width=1)
     for i, row in enumerate(rows):
         top = TOP + i * ROW
         if i % 2:
@@ -243,9 +243,10 @@ def render_chart(report: ClassReport) -> bytes:
             empty_track(draw, CARDS_X, y, CARDS_W, "nobody yet", small)
             empty_track(draw, ACCURACY_X, y, ACCURACY_W, "not answered yet", small)
             continue
-        bar(draw, CARDS_X, y, CARDS_W, row.students / max(students, 1), CARDS)
-        count = f"{row.students}/{students}"
-        draw.text((CARDS_X + CARDS_W + NUMBER_GAP, y), count, fill=TEXT, font=font, anchor="lm")
+        reached = row.students / max(students, 1)
+        bar(draw, CARDS_X, y, CARDS_W, reached, CARDS)
+        x = CARDS_X + CARDS_W + NUMBER_GAP
+        draw.text((x, y), _percent(reached), fill=TEXT, font=font, anchor="lm")
         share = row.first_correct / row.first_attempts
         bar(draw, ACCURACY_X, y, ACCURACY_W, share, ACCURACY)
         x = ACCURACY_X + ACCURACY_W + NUMBER_GAP

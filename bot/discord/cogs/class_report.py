@@ -45,11 +45,12 @@ class Attachment:
 
 
 def report_files(report: ClassReport) -> list[Attachment]:
-    """The chart and the two CSVs (CPU work: run in a thread)."""
+    """The two CSVs (they hold everything, so they come first when space is short) and
+    the chart (CPU work: run in a thread)."""
     return [
-        Attachment(CHART, render_chart(report)),
         Attachment("students.csv", students_csv(report)),
         Attachment("questions.csv", questions_csv(report)),
+        Attachment(CHART, render_chart(report)),
     ]
 
 
@@ -101,7 +102,7 @@ def report_embed(report: ClassReport, left_out: list[str]) -> discord.Embed:
     )
     footer = "Everything, one row each: students.csv and questions.csv."
     if left_out:
-        footer += f" Too large to attach here: {', '.join(left_out)}; try a shorter period."
+        footer += f" Too large to attach here: {', '.join(left_out)}; try one lesson."
     embed.set_footer(text=footer)
     return embed
 
