@@ -107,6 +107,17 @@ def _url(schemes: tuple[str, ...], expected: str) -> Parser:
     return parse
 
 
+def _url_list(schemes: tuple[str, ...], expected: str) -> Parser:
+    """One URL, or several separated by commas (several sandbox workers)."""
+    one = _url(schemes, expected)
+
+    def parse(value: Any) -> str:
+        parts = [part.strip() for part in _text(value, expected).split(",")]
+        return ",".join(one(part) for part in parts)
+
+    return parse
+
+
 def _timezone(value: Any) -> str:
     expected = "an IANA timezone name like 'America/New_York' or 'UTC'"
     name = _text(value, expected)
@@ -146,7 +157,11 @@ class Settings:
     db_path: Path = field(default=Path("data/tutor.sqlite3"), metadata=_setting("TUTOR_DB", _path))
     content_dir: Path = field(default=Path("content"), metadata=_setting("TUTOR_CONTENT", _path))
     sandbox_url: str | None = field(
-        default=None, metadata=_setting("TUTOR_SANDBOX_URL", _url(("http", "https"), HTTP_URL))
+        default=None,
+        metadata=_setting(
+            "TUTOR_SANDBOX_URL",
+            _url_list(("http", "https"), f"{HTTP_URL}, or several separated by commas"),
+        ),
     )
     sandbox_host: str = field(default="127.0.0.1", metadata=_setting("TUTOR_SANDBOX_HOST", _host))
     sandbox_port: int = field(
@@ -185,7 +200,12 @@ class Settings:
 
     @property
     def effective_sandbox_url(self) -> str:
+        """The local worker ``make run`` starts, unless workers are named."""
         return self.sandbox_url or f"http://{self.sandbox_host}:{self.sandbox_port}"
+
+    @property
+    def sandbox_urls(self) -> list[str]:
+        return self.effective_sandbox_url.split(",")
 
 
 def load_settings(

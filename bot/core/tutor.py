@@ -36,7 +36,7 @@ from bot.core.tasks import TaskKeeper
 from bot.core.teacher_content import TeacherContent
 from bot.curriculum import ContentError, load_course
 from bot.curriculum.models import Course
-from bot.sandbox.client import SandboxClient
+from bot.sandbox.workers import SandboxWorkers
 from bot.storage import Database, StorageError
 
 
@@ -135,7 +135,7 @@ class Tutor:
                 f"`python -m bot content check` lists them. First: {exc.problems[0]}"
             ) from exc
         async with AsyncExitStack() as stack:
-            sandbox = await stack.enter_async_context(SandboxClient(settings.effective_sandbox_url))
+            sandbox = await stack.enter_async_context(SandboxWorkers(settings.sandbox_urls))
             try:
                 tutor = await cls.open(
                     settings.db_path,
