@@ -110,3 +110,15 @@ async def test_a_submission_without_a_name_is_for_the_exercise_last_shown(tutor)
     assert await tutor.exercises.last_shown(ADA) == "beta-x0"
     await tutor.exercises.show(ADA, "alpha-x2")
     assert await tutor.exercises.last_shown(ADA) == "alpha-x2"
+
+
+def test_the_same_output_of_every_check_is_shown_once() -> None:
+    from bot.render.exercises import student_output
+    from bot.sandbox.result import CheckResult, GradeResult
+
+    same = GradeResult("fail", "", (CheckResult("a", "fail", "", "hi\n"),
+                                    CheckResult("b", "fail", "", "hi\n")), 1.0)  # fmt: skip
+    assert student_output(same) == "hi\n"
+    different = GradeResult("fail", "", (CheckResult("a", "fail", "", "1\n"),
+                                         CheckResult("b", "pass", "", "2\n")), 1.0)  # fmt: skip
+    assert student_output(different) == "[a]\n1\n[b]\n2\n"

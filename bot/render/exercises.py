@@ -35,8 +35,13 @@ def check_lines(result: GradeResult) -> list[str]:
 
 
 def student_output(result: GradeResult) -> str:
-    """What the student's code printed, check by check (empty when it printed nothing)."""
-    return "".join(check.output for check in result.tests)
+    """What the student's code printed (empty when it printed nothing). Each check loads
+    the code afresh, so a module-level print shows in every check: the same output is
+    shown once, different outputs are labelled with their check."""
+    outputs = [(check.name, check.output) for check in result.tests if check.output]
+    if len({output for _, output in outputs}) <= 1:
+        return outputs[0][1] if outputs else ""
+    return "".join(f"[{name}]\n{output}" for name, output in outputs)
 
 
 def timing(result: GradeResult) -> str:
