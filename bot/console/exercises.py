@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.console.buttons import Button
 from bot.console.commands import UsageError, command
-from bot.console.run import CODE_PROMPT
+from bot.console.run import read_program
 from bot.console.session import Console
 from bot.console.topics import lesson_named
 from bot.core.class_exercises import DEFAULT_MINUTES, AssignmentSummary
@@ -122,23 +122,10 @@ async def _solution(console: Console, exercise_id: str) -> None:
 
 
 def type_code(console: Console, exercise_id: str) -> None:
-    lines: list[str] = []
+    async def submit(code: str) -> None:
+        await grade(console, exercise_id, code + "\n")
 
-    async def collect(line: str) -> None:
-        if line.strip() == ".cancel":
-            console.read_lines_with(None)
-            console.say("Cancelled; nothing was submitted.")
-        elif line.strip() == ".":
-            console.read_lines_with(None)
-            await grade(console, exercise_id, "\n".join(lines) + "\n")
-        else:
-            lines.append(line)
-
-    console.read_lines_with(collect, CODE_PROMPT)
-    console.say(
-        f"Type your code (the prompt is now {CODE_PROMPT.strip()}); a line with only . "
-        "submits it, .cancel gives up."
-    )
+    read_program(console, submit, "submits it", "nothing was submitted")
 
 
 async def grade(console: Console, exercise_id: str, code: str) -> None:

@@ -14,23 +14,33 @@ CODE_PROMPT = "... "
 
 @command("run", "stdin", help="/run [stdin:TEXT]: type Python, then a line with only . to run it")
 async def start_typing(console: Console, stdin: str = "") -> None:
+    async def run(code: str) -> None:
+        await show_run(console, lambda: console.tutor.code.run(code, stdin), stdin)
+
+    read_program(console, run, "runs it", "nothing was run")
+
+
+def read_program(
+    console: Console, then: Callable[[str], Awaitable[None]], done: str, cancelled: str
+) -> None:
+    """Read the lines typed next as a program, until a line with only . (``then`` gets
+    it) or .cancel; the prompt says so meanwhile."""
     lines: list[str] = []
 
     async def collect(line: str) -> None:
         if line.strip() == ".cancel":
             console.read_lines_with(None)
-            console.say("Cancelled; nothing was run.")
+            console.say(f"Cancelled; {cancelled}.")
         elif line.strip() == ".":
             console.read_lines_with(None)
-            code = "\n".join(lines)
-            await show_run(console, lambda: console.tutor.code.run(code, stdin), stdin)
+            await then("\n".join(lines))
         else:
             lines.append(line)
 
     console.read_lines_with(collect, CODE_PROMPT)
     console.say(
         f"Type your program (the prompt is now {CODE_PROMPT.strip()}); a line with only . "
-        "runs it, .cancel gives up."
+        f"{done}, .cancel gives up."
     )
 
 

@@ -24,7 +24,10 @@ from bot.sandbox.client import SandboxClient, SandboxError
 
 log = logging.getLogger("bot")
 WORKER_STOP_TIMEOUT_S = 5.0
-WORKER_START_ATTEMPTS = 50
+# The worker answers within a second when the machine is idle; a loaded machine (a class
+# starting everything at once, CI) can take many times that. The wait ends as soon as it
+# answers, so a generous bound costs nothing when all is well.
+WORKER_START_WAIT_S = 30.0
 WORKER_START_POLL_S = 0.1
 
 
@@ -52,9 +55,11 @@ def local_worker(settings: Settings, quiet: bool) -> Iterator[None]:
 
 
 async def _wait_until_healthy(settings: Settings, worker: subprocess.Popen[bytes]) -> None:
-    """Give the worker a few seconds to listen, so the first /run does not fail."""
+    """Wait until the worker listens (or gives up), so the first /run does not fail."""
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + WORKER_START_WAIT_S
     async with SandboxClient(settings.effective_sandbox_url, timeout_s=1.0) as client:
-        for _ in range(WORKER_START_ATTEMPTS):
+        while loop.time() < give_up_at:
             if worker.poll() is not None:
                 log.warning(
                     "the sandbox worker exited (%s): running code is unavailable; "
