@@ -88,25 +88,31 @@ async def limited_bot(fake_discord: FakeDiscord, tmp_path, course, clock):
 async def test_a_flood_costs_no_write_and_the_next_user_is_answered_before_its_backlog(
     fake_discord, limited_bot, caplog
 ) -> None:
-    """The flood arrives at once: the flooder's burst is graded, the rest is refused
-    without touching the database (one refusal is told to slow down), and the other
-    user's command, sent after the whole flood, is answered before that notice (the
-    order Discord saw the answers in)."""
+    """The flood arrives at once, another user's click in the middle of it: the
+    flooder's burst is graded, the rest is refused without touching the database (the
+    first refusal is told to slow down), and the other user, although clicking after
+    that refusal, is answered before its notice (the order Discord saw the answers in)."""
     bot, ticks = limited_bot
     flooder, other = fake_discord.guild.student, fake_discord.guild.teacher
     questions = []
-    for _ in range(FLOOD):  # one a second: within the limit
+    for user in [other] + [flooder] * FLOOD:  # one a second: within the limit
         ticks.now += 1
-        ix = await fake_discord.slash("quiz", user=flooder)
+        ix = await fake_discord.slash("quiz", user=user)
         questions.append((await ix.response()).message)
-    ticks.now += BURST / PER_S  # a full bucket
-
+    ticks.now += BURST / PER_S  # full buckets
     caplog.set_level(logging.INFO, logger="bot.discord")
-    flood = await fake_discord.click_all(
-        [(m, button_ids(m, "t:quiz-answer")[0]) for m in questions], user=flooder
+
+    others_question, *flooded = questions
+    presses = [(m, button_ids(m, "t:quiz-answer")[0], flooder) for m in flooded]
+    presses.insert(
+        BURST + 1, (others_question, button_ids(others_question, "t:quiz-answer")[0], other)
     )
-    asked = await fake_discord.slash("leaderboard", user=other)
-    assert (await asked.response()).message.embeds[0]["title"].startswith("Leaderboard")
+    clicks = await fake_discord.click_all(presses)
+    asked = clicks.pop(BURST + 1)
+    flood = clicks
+    last = await fake_discord.slash("leaderboard", user=fake_discord.guild.admin)
+    await last.response()  # read after the whole flood: every click of it was judged
+    assert (await asked.response()).type is InteractionResponseType.message_update
     answered = await fake_discord.until(
         lambda: (a := [ix for ix in flood if ix.callback]) and len(a) > BURST and a,
         "the flood's burst graded and one notice",
@@ -116,9 +122,9 @@ async def test_a_flood_costs_no_write_and_the_next_user_is_answered_before_its_b
     assert told.callback.ephemeral and told.callback.message.content == SLOW_DOWN
     assert (len(graded), bot.rate_limit.refused) == (BURST, FLOOD - BURST)
     rows = await bot.tutor.ctx.db.fetchall("SELECT count(*) FROM quiz_answers")
-    assert rows == [(BURST,)], "only what was admitted wrote anything"
+    assert rows == [(BURST + 1,)], "only what was admitted wrote anything"
     seen = [r for r in caplog.records if r.getMessage().startswith("interaction ")]
-    assert len(seen) == BURST + 2, "the rest was dropped as the gateway delivered it"
+    assert len(seen) == BURST + 3, "the rest was dropped as the gateway delivered it"
 
     callbacks = [c.path.split("/")[2] for c in fake_discord.calls_to("POST", "/interactions/*")]
     assert callbacks.index(str(asked.id)) < callbacks.index(str(told.id)), (

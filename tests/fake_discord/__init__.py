@@ -24,7 +24,7 @@ Act, then inspect the FakeInteraction returned::
     notes = await ix.followups(2)
     ix = await fake.autocomplete("lesson", focused="topic", value="co", user=g.student)
     ix = await fake.click(msg, "counter:inc", user=g.student, values=())  # values: selects
-    ixs = await fake.click_all([(msg, "t:a"), (msg2, "t:b")], user=g.student)  # a flood at once
+    ixs = await fake.click_all([(msg, "t:a", g.student), (msg2, "t:b", g.teacher)])  # at once
     ix = await fake.submit_modal("feedback", {"feedback:text": "..."}, user=g.student)
     msg = await fake.wait_for_message(g.text_channel, lambda m: "streak" in m.content)
 

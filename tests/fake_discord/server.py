@@ -296,17 +296,17 @@ class FakeDiscord:
         return ix
 
     async def click_all(
-        self, presses: Sequence[tuple[FakeMessage, str]], *, user: FakeMember
+        self, presses: Sequence[tuple[FakeMessage, str, FakeMember]]
     ) -> list[FakeInteraction]:
-        """Press many buttons at once, as a script flooding the bot would: every click is
-        on the wire before the client can read the first. Each is waited for as `click`
-        waits, before any is sent."""
-        types = [self._clickable(message, custom_id) for message, custom_id in presses]
-        for (message, custom_id), component_type in zip(presses, types, strict=True):
+        """Press many buttons at once, each (message, custom id, who), as a flood would
+        arrive: every click is on the wire before the client can read the first. Each is
+        waited for as `click` waits, before any is sent."""
+        types = [self._clickable(message, custom_id) for message, custom_id, _ in presses]
+        for (message, custom_id, _), component_type in zip(presses, types, strict=True):
             await self._until_answerable(message, custom_id, component_type)
         clicks = [
             self._new_click(message, custom_id, component_type, user, ())
-            for (message, custom_id), component_type in zip(presses, types, strict=True)
+            for (message, custom_id, user), component_type in zip(presses, types, strict=True)
         ]
         await self.gateway.dispatch_all("INTERACTION_CREATE", [ix.payload for ix in clicks])
         return clicks
