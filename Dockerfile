@@ -1,6 +1,8 @@
 # The Discord bot. The sandbox worker has its own image (docker/sandbox.Dockerfile);
-# docker-compose.yml runs both.
-FROM python:3.11-slim-bookworm
+# docker-compose.yml runs both. BASE_IMAGE: the official image by default; on a machine
+# that reaches no image registry, scripts/build-base-image.sh makes an equivalent one.
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

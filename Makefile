@@ -24,7 +24,7 @@ $(foreach k,$(DOTENV_KEEP),$(eval $(k) := $$(DOTENV_SAVED_$(k))))
 export $(DOTENV_KEYS)
 endif
 
-.PHONY: run test lint format typecheck lock system-deps test-tools check-content
+.PHONY: run test test-deploy lint format typecheck lock system-deps test-tools check-content
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,15 @@ test: $(VENV)/.installed-dev test-tools
 	$(PY) -m mypy
 	$(PY) -m bot content check
 	$(PY) -m pytest
+	@bash scripts/test-deploy.sh --if-possible
+
+# The deploy, run for real (tests/deploy/): both images built (FROM a base made here from
+# Debian's packages unless BASE_IMAGE is set), `docker-compose up -d --build`, both
+# containers with the compose file's settings on host networking, and the hostile suite
+# against the sandbox container. Starts dockerd (as root) if needed. `make test` runs it
+# where a Docker engine can be started, and says in one line when it cannot.
+test-deploy: $(VENV)/.installed-dev test-tools
+	@bash scripts/test-deploy.sh
 
 # `make test` runs it too.
 typecheck: $(VENV)/.installed-dev

@@ -2,7 +2,8 @@
 # System packages, installed only when missing and when we can (root + apt):
 # - required by the sandbox worker: bubblewrap (namespaces), python3-seccomp (filter);
 # - optional, for tests: docker-compose, so `docker-compose config` validates our
-#   compose file (the test is skipped where it cannot be installed).
+#   compose file (the test is skipped where it cannot be installed), and debootstrap,
+#   with which the deploy test builds its base image (scripts/build-base-image.sh).
 set -euo pipefail
 
 missing_required=()
@@ -11,6 +12,7 @@ command -v bwrap >/dev/null 2>&1 || missing_required+=(bubblewrap)
 missing_optional=()
 if [ "${1:-}" = "--with-test-tools" ]; then
   command -v docker-compose >/dev/null 2>&1 || missing_optional+=(docker-compose)
+  command -v debootstrap >/dev/null 2>&1 || missing_optional+=(debootstrap)
 fi
 
 can_install() { [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; }

@@ -35,6 +35,11 @@ class Endpoint:
         async with self.session.post(f"{self.url}/run", json=payload, data=body) as response:
             return response.status, await response.json()
 
+    async def health(self) -> dict[str, Any]:
+        async with self.session.get(f"{self.url}/health") as response:
+            assert response.status == 200
+            return await response.json()
+
     async def run(self, code: str, **fields: Any) -> dict[str, Any]:
         """Run a snippet that the worker must accept, and return its result."""
         status, body = await self.post({"code": code, **fields})
@@ -69,6 +74,13 @@ async def running_sandbox(
             yield Sandbox(worker.url, session, worker)
     finally:
         await worker.close()
+
+
+@asynccontextmanager
+async def remote_sandbox(url: str) -> AsyncIterator[Endpoint]:
+    """A worker started elsewhere (the deploy test's sandbox container), at ``url``."""
+    async with aiohttp.ClientSession() as session:
+        yield Endpoint(url.rstrip("/"), session)
 
 
 @asynccontextmanager

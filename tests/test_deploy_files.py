@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.deploy.compose_run import BACKUP, UP
 
 COMPOSE = ROOT / "docker-compose.yml"
 
@@ -54,3 +55,63 @@ def test_docker_compose_config_validates_the_file(tmp_path) -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_compose_v1_can_create_the_sandbox() -> None:
+    """docker-compose v1 hands security options to the engine as they are, and the engine
+    knows no `systempaths` (only the docker CLI and Compose v2 translate it)."""
+    options = compose()["services"]["sandbox"]["security_opt"]
+    assert not [option for option in options if option.startswith("systempaths")]
+
+
+def test_the_readme_gives_the_commands_the_deploy_test_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for cli in ("docker compose", "docker-compose"):
+        assert f"{cli} {' '.join(UP)}" in readme
+    assert f"docker compose exec bot {' '.join(BACKUP)}" in readme
+    assert "scripts/build-base-image.sh" in readme
+
+
+def test_both_images_start_from_the_base_image_build_argument() -> None:
+    spec = compose()["services"]
+    for service, dockerfile in (
+        ("bot", "Dockerfile"),
+        ("sandbox", spec["sandbox"]["build"]["dockerfile"]),
+    ):
+        text = (ROOT / dockerfile).read_text()
+        assert "ARG BASE_IMAGE=python:3.11-slim-bookworm\nFROM ${BASE_IMAGE}\n" in text
+        assert (
+            spec[service]["build"]["args"]["BASE_IMAGE"]
+            == "${BASE_IMAGE:-python:3.11-slim-bookworm}"
+        )
+
+
+def run_deploy_script(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """scripts/test-deploy.sh with a PATH of only the tools it needs besides Docker's,
+    and whatever else the test put in ``tmp_path``."""
+    for tool in ("bash", "dirname", "id"):
+        (tmp_path / tool).symlink_to(shutil.which(tool))
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / "test-deploy.sh"), *args],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={"PATH": str(tmp_path), **env},
+    )  # fmt: skip
+
+
+def test_make_test_skips_the_deploy_test_in_one_line_without_an_engine(tmp_path) -> None:
+    done = run_deploy_script(tmp_path, "--if-possible")
+    assert (done.returncode, done.stdout) == (0, "deploy test skipped: no docker CLI here\n")
+
+
+def test_make_test_deploy_fails_without_an_engine(tmp_path) -> None:
+    assert run_deploy_script(tmp_path).returncode == 1
+
+
+def test_with_ci_an_engine_that_cannot_start_is_a_failure(tmp_path) -> None:
+    dockerd = tmp_path / "dockerd"
+    dockerd.write_text("#!/bin/sh\nexit 1\n")
+    dockerd.chmod(0o755)
+    done = run_deploy_script(tmp_path, "--if-possible", CI="true")
+    assert done.returncode == 1
+    expected = "deploy test: FAILED: no docker CLI here (CI=true and dockerd is installed)\n"
+    assert done.stderr == expected

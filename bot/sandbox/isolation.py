@@ -47,6 +47,8 @@ UID_LOCKS = Path("/run/tutor-sandbox")  # one lock file per uid in use by a work
 DEVICES = ("null", "zero", "full", "random", "urandom")
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
              "stderr": "/proc/self/fd/2"}  # fmt: skip
+PROC_REFUSED = "Can't mount proc"  # bubblewrap's words when the kernel refuses a procfs
+CAP_LAST_CAP = "/proc/sys/kernel/cap_last_cap"  # the runner reads it to drop capabilities
 # What the runner needs: to empty the bounding set, drop root in the snippet, end the
 # snippet's processes; the zygote also needs to make namespaces and mounts, and bring up
 # their loopback.
@@ -108,10 +110,13 @@ class Bubblewrap(Isolation):
     name = "bubblewrap"
     unsafe = False
 
-    def __init__(self, bwrap: str, seccomp_bpf: bytes, limits: Limits, uids: int) -> None:
+    def __init__(
+        self, bwrap: str, seccomp_bpf: bytes, limits: Limits, uids: int, fresh_proc: bool = True
+    ) -> None:
         super().__init__()
         self._seccomp_bpf = seccomp_bpf
         self._as_root = os.geteuid() == 0
+        self.fresh_proc = fresh_proc
         self._leases = lease_uids(uids) if self._as_root else {}
         self._free_uids = sorted(self._leases, reverse=True)
         self._bwrap = bwrap
@@ -130,7 +135,10 @@ class Bubblewrap(Isolation):
             for capability in capabilities:
                 args += ["--cap-add", capability]
         else:
-            args += ["--unshare-user", "--disable-userns"]
+            args += ["--unshare-user"]
+            # --disable-userns writes /proc/sys, read-only where /proc has parts hidden;
+            # the seccomp filter refuses new namespaces either way.
+            args += ["--disable-userns"] if self.fresh_proc else []
         args += ["--ro-bind", "/usr", "/usr"]
         for name in SYSTEM_DIRS:
             if os.path.islink(name):
@@ -138,7 +146,14 @@ class Bubblewrap(Isolation):
             elif os.path.isdir(name):
                 args += ["--ro-bind", name, name]
         args += _interpreter_binds()
-        args += ["--proc", "/proc", "--perms", "0755", "--size", "65536", "--tmpfs", "/dev"]
+        # A fresh /proc shows only the sandbox's own processes; where the kernel refuses
+        # one (see _bubblewrap), /proc is a folder of the read-only root holding only
+        # what the runner reads, bound read-only from the worker's own /proc.
+        if self.fresh_proc:
+            args += ["--proc", "/proc"]
+        else:
+            args += ["--dir", "/proc", "--ro-bind", CAP_LAST_CAP, CAP_LAST_CAP]
+        args += ["--perms", "0755", "--size", "65536", "--tmpfs", "/dev"]
         for name in DEVICES:
             args += ["--dev-bind", f"/dev/{name}", f"/dev/{name}"]
         for name, target in DEV_LINKS.items():
@@ -216,6 +231,7 @@ class Bubblewrap(Isolation):
             + ([] if self._as_root else ["user"]),
             "seccomp": True,
             "forked_from_zygote": self.zygote is not None,
+            "proc": "fresh" if self.fresh_proc else "minimal",
         }
 
 
@@ -307,7 +323,19 @@ async def _bubblewrap(limits: Limits, uids: int) -> Bubblewrap:
         raise IsolationUnavailable(f"{exc}; {INSTALL_HINT}") from exc
     isolation = Bubblewrap(bwrap, bpf, limits, uids)
     try:
-        await _probe(isolation)
+        try:
+            await _probe(isolation)
+        except IsolationUnavailable as exc:
+            if PROC_REFUSED not in str(exc):
+                raise
+            # A container whose /proc has parts hidden (Docker's default masked paths):
+            # the kernel lets a user namespace mount a new procfs only where one is fully
+            # visible. Snippets then get a minimal /proc, which reveals even less, and
+            # new user namespaces are refused by the seccomp filter alone.
+            await isolation.close()
+            isolation = Bubblewrap(bwrap, bpf, limits, uids, fresh_proc=False)
+            await _probe(isolation)
+            log.warning("no fresh /proc here (%s): snippets get a minimal one", exc)
         if os.geteuid() == 0:
             await isolation.start_zygote(limits)
     except BaseException:
