@@ -35,6 +35,7 @@ TELL_EVERY_S = 1.0  # at most one notice a second per user; their other refusals
 NOTICE_WITHIN_S = 2.5  # Discord refuses an answer after 3 s: older refusals go unanswered
 NOTICES_QUEUED = 1000  # beyond this, the oldest refusal goes unanswered
 JUDGED_KEPT = 4096  # judgements waiting for their command or button to ask
+PRUNE_FROM = 64  # admitted interactions held before the answered ones are looked for
 BUSY_POLL_S = 0.005  # how often queued notices look again whether everyone else is answered
 
 
@@ -137,6 +138,7 @@ class RateLimit:
         self._unanswered: dict[int, tuple[discord.Interaction, float]] = {}
         # judged at the gateway, not yet asked about: interaction id -> admission
         self._judged: OrderedDict[int, Admission] = OrderedDict()
+        self._prune_at = PRUNE_FROM
         self.refused = 0  # since start
 
     def judge(self, interaction_id: int, user_id: int) -> bool:
@@ -159,8 +161,13 @@ class RateLimit:
             return True
         admission = self._judged.pop(interaction.id, None) or self.buckets.take(interaction.user.id)
         if admission is Admission.go:
-            self._busy()  # forgets the answered: only those in flight are held
             self._unanswered[interaction.id] = (interaction, self.now())
+            if len(self._unanswered) >= self._prune_at:
+                # Forget the answered ones once the table doubled since the last look: a
+                # look per admission would cost the square of what is in flight (1,000
+                # clicks in a second made that most of the bot's CPU).
+                self._busy()
+                self._prune_at = max(PRUNE_FROM, 2 * len(self._unanswered))
             return True
         self.refused += 1
         if admission is Admission.tell:
