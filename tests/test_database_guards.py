@@ -68,3 +68,39 @@ async def test_the_heartbeat_skips_while_writes_fail_and_beats_again_after(
     monkeypatch.undo()
     assert not await beat(tutor, tmp_path / "gone" / "bot.heartbeat")  # a file error too
     assert await beat(tutor, path) and path.exists()
+
+
+async def test_a_task_cancelled_while_beginning_a_write_leaves_no_transaction_open(
+    tmp_path,
+) -> None:
+    """A shutdown cancels the heartbeat mid-write: the BEGIN it sent still runs (in
+    aiosqlite's thread) and must be rolled back, or the write lock is held for good."""
+    first = await Database.open(tmp_path / "t.sqlite3")
+    second = await Database.open(tmp_path / "t.sqlite3")
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_write_lock() -> None:
+        async with first.transaction():
+            holding.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold_the_write_lock())
+    await holding.wait()
+
+    async def begin_a_write() -> None:
+        async with second.transaction():
+            pass
+
+    probe = asyncio.create_task(begin_a_write())  # its BEGIN waits for the lock
+    for _ in range(5):  # let it reach aiosqlite's thread: its BEGIN is then on its way
+        await asyncio.sleep(0)
+    probe.cancel()
+    release.set()
+    await holder
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    assert not second._conn.in_transaction
+    async with first.transaction() as conn:  # the write lock is free again
+        await conn.execute("PRAGMA user_version = 99")
+    await second.close()
+    await first.close()

@@ -108,15 +108,37 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One atomic unit of work; the connection is yours until the block ends."""
+        """One atomic unit of work; the connection is yours until the block ends.
+
+        A task cancelled at any point (a shutdown cancelling the heartbeat mid-write) never
+        leaves the transaction open: aiosqlite runs a statement to its end in its thread
+        whatever happens to the task awaiting it, so a BEGIN that ran is rolled back
+        before the cancellation goes on. Left open, it would hold the write lock for good
+        and every other connection would fail with "database is locked".
+        """
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._step("BEGIN IMMEDIATE")
+            except asyncio.CancelledError:
+                if self._conn.in_transaction:
+                    await self._step("ROLLBACK")
+                raise
             try:
                 yield self._conn
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._step("ROLLBACK")
                 raise
-            await self._conn.execute("COMMIT")
+            await self._step("COMMIT")
+
+    async def _step(self, sql: str) -> None:
+        """Run ``sql`` to its end even if the caller is cancelled meanwhile (then the
+        cancellation is raised once it has run)."""
+        step = asyncio.ensure_future(self._conn.execute(sql))
+        try:
+            await asyncio.shield(step)
+        except asyncio.CancelledError:
+            await asyncio.wait({step})
+            raise
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
         async with self._lock, self._conn.execute(sql, params) as cursor:
