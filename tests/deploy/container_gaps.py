@@ -1,6 +1,7 @@
 """A pytest plugin for the hostile suite run against the sandbox container: what does not
 hold there yet is an expected failure, strict, so a fix shows up as XPASS and fails until
-its line here is removed. docs/SCALING.md says what the container isolates and how.
+its line here is removed; except where the outcome depends on the machine's speed (then
+either outcome is accepted). docs/SCALING.md says what the container isolates and how.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ GAPS = {
     + "/proc/self/status and /proc/self/cgroup",
     "test_each_snippet_gets_a_fresh_process_and_fresh_namespaces": MINIMAL_PROC + "/proc/self/ns",
 }
+# On a quiet machine the recursion reaches the limit and crashes within the wall clock
+# (the test passes); on a loaded one it stalls until the timeout (it fails).
+DEPENDS_ON_SPEED = {"test_unbounded_recursion_crashes_only_the_snippet"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if (reason := GAPS.get(item.originalname)) is not None:  # type: ignore[attr-defined]
-            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+            strict = item.originalname not in DEPENDS_ON_SPEED  # type: ignore[attr-defined]
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=strict))
