@@ -29,8 +29,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench.results_file import write_section
 from bench.sandbox_bench import (
-    RESULTS,
     bare_starts,
     isolation_summary,
     machine,
@@ -144,17 +144,6 @@ async def measure(samples: int, total: int, pause_s: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str) -> None:
-    """Replace (or add) this section, keeping every other section as it is."""
-    text = RESULTS.read_text()
-    start = text.find(f"\n{HEADING}\n")
-    if start == -1:
-        RESULTS.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = text.find("\n## ", start + 1)
-    RESULTS.write_text(text[: start + 1] + section + ("" if end == -1 else text[end:]))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100, help="one-at-a-time measures")
@@ -165,7 +154,7 @@ def main() -> None:
     section = asyncio.run(measure(args.samples, args.total, args.pause_ms / 1000))
     print(section)
     if args.write:
-        write_section(section)
+        write_section(HEADING, section)
 
 
 if __name__ == "__main__":

@@ -33,10 +33,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bench.results_file import write_section
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.isolation import interpreter
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADING = "## Sandbox"
 SNIPPETS = ("print(1)", "import asyncio; asyncio.run(asyncio.sleep(0))")
 CONCURRENCY = (1, 2, 4, 8)
@@ -230,18 +230,6 @@ async def measure(samples: int, total: int, pause_s: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str) -> None:
-    """Replace (or add) the Sandbox section, keeping every other section as it is."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = text.find(f"\n{HEADING}\n")
-    if start == -1:
-        RESULTS.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = text.find("\n## ", start + 1)
-    rest = "" if end == -1 else text[end:]
-    RESULTS.write_text(text[: start + 1] + section + rest)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=200, help="round trips measured")
@@ -252,7 +240,7 @@ def main() -> None:
     section = asyncio.run(measure(args.samples, args.total, args.pause_ms / 1000))
     print(section)
     if args.write:
-        write_section(section)
+        write_section(HEADING, section)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import logging
 import platform
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -67,6 +67,20 @@ async def _json_body(request: web.Request) -> Any:
         raise web.HTTPBadRequest(text="the body is not valid JSON: nested too deeply") from None
 
 
+T = TypeVar("T")
+
+
+async def _in_a_sandbox(call: Awaitable[T]) -> T | web.Response:
+    """The pool's answer, or the JSON error a full pool or a failed start is."""
+    try:
+        return await call
+    except PoolBusy as exc:
+        return _error(503, str(exc), {"Retry-After": "1"})
+    except SandboxStartError as exc:
+        log.error("%s", exc)
+        return _error(500, str(exc))
+
+
 async def _run(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     payload = await _json_body(request)
@@ -74,13 +88,9 @@ async def _run(request: web.Request) -> web.Response:
         run = RunRequest.from_json(payload, pool.limits)
     except InvalidRequest as exc:
         return _error(400, str(exc))
-    try:
-        result = await pool.run(run)
-    except PoolBusy as exc:
-        return _error(503, str(exc), {"Retry-After": "1"})
-    except SandboxStartError as exc:
-        log.error("%s", exc)
-        return _error(500, str(exc))
+    result = await _in_a_sandbox(pool.run(run))
+    if isinstance(result, web.Response):
+        return result
     log.info(
         "ran %d bytes: exit %s, %.0f ms%s%s%s",
         len(run.code),
@@ -101,13 +111,9 @@ async def _grade(request: web.Request) -> web.Response:
         grading = GradeRequest.from_json(payload, pool.limits)
     except InvalidRequest as exc:
         return _error(400, str(exc))
-    try:
-        result = await grade(pool, grading)
-    except PoolBusy as exc:
-        return _error(503, str(exc), {"Retry-After": "1"})
-    except SandboxStartError as exc:
-        log.error("%s", exc)
-        return _error(500, str(exc))
+    result = await _in_a_sandbox(grade(pool, grading))
+    if isinstance(result, web.Response):
+        return result
     log.info("graded %d bytes: %s, %.0f ms", len(grading.code), result.status, result.wall_ms)
     return web.json_response(result.to_json())
 
