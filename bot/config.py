@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot.storage.target import DatabaseTarget, parse_target
+
 CONFIG_ENV = "TUTOR_CONFIG"
 DEFAULT_CONFIG_FILE = "config.yaml"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -56,6 +58,10 @@ def _text(value: Any, expected: str = "a string") -> str:
 
 def _path(value: Any) -> Path:
     return Path(_text(value, "a path (a string)"))
+
+
+def _database(value: Any) -> DatabaseTarget:
+    return parse_target(_text(value, "a SQLite file path or a postgresql:// URL"))
 
 
 def _integer(value: Any) -> int:
@@ -154,7 +160,10 @@ class Settings:
     discord_token: str | None = field(
         default=None, repr=False, metadata=_setting("DISCORD_TOKEN", _text)
     )
-    db_path: Path = field(default=Path("data/tutor.sqlite3"), metadata=_setting("TUTOR_DB", _path))
+    # A SQLite file path, or a postgresql:// URL (the key keeps its first name).
+    db_path: DatabaseTarget = field(
+        default=Path("data/tutor.sqlite3"), metadata=_setting("TUTOR_DB", _database)
+    )
     content_dir: Path = field(default=Path("content"), metadata=_setting("TUTOR_CONTENT", _path))
     sandbox_url: str | None = field(
         default=None,
@@ -206,6 +215,12 @@ class Settings:
     @property
     def sandbox_urls(self) -> list[str]:
         return self.effective_sandbox_url.split(",")
+
+    @property
+    def data_folder(self) -> Path:
+        """Where the bot keeps files beside its data: the SQLite file's folder, or
+        ``data/`` (relative to the working folder) when the database is a server."""
+        return self.db_path.parent if isinstance(self.db_path, Path) else Path("data")
 
 
 def load_settings(

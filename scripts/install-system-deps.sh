@@ -2,8 +2,10 @@
 # System packages, installed only when missing and when we can (root + apt):
 # - required by the sandbox worker: bubblewrap (namespaces), python3-seccomp (filter);
 # - optional, for tests: docker-compose, so `docker-compose config` validates our
-#   compose file (the test is skipped where it cannot be installed), and debootstrap,
-#   with which the deploy test builds its base image (scripts/build-base-image.sh).
+#   compose file (the test is skipped where it cannot be installed), debootstrap,
+#   with which the deploy test builds its base image (scripts/build-base-image.sh), and
+#   postgresql, whose initdb the PostgreSQL tests start a throwaway server with
+#   (tests/postgres_server.py; the tests use only its programs, never its service).
 set -euo pipefail
 
 missing_required=()
@@ -13,6 +15,8 @@ missing_optional=()
 if [ "${1:-}" = "--with-test-tools" ]; then
   command -v docker-compose >/dev/null 2>&1 || missing_optional+=(docker-compose)
   command -v debootstrap >/dev/null 2>&1 || missing_optional+=(debootstrap)
+  { command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; } \
+    || missing_optional+=(postgresql)
 fi
 
 can_install() { [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; }

@@ -27,6 +27,7 @@ from bot.curriculum.models import (
 )
 from bot.sandbox.client import SandboxUnavailable
 from bot.sandbox.result import CheckResult, GradeResult
+from bot.storage.target import DatabaseTarget
 
 
 def make_exercise(exercise_id: str, difficulty: Difficulty, lesson_id: str) -> Exercise:
@@ -171,11 +172,13 @@ async def open_tutor(
     clock: FakeClock,
     sandbox: CannedSandbox | None = None,
     course: Course | None = None,
+    database: DatabaseTarget | None = None,
 ) -> Tutor:
-    """The core over a fresh database in ``folder`` and a small two-lesson course, with
-    seeded choices and unfuzzed scheduling, so tests can name exact outcomes."""
+    """The core over a fresh database (``database``, or a SQLite file in ``folder``) and
+    a small two-lesson course, with seeded choices and unfuzzed scheduling, so tests can
+    name exact outcomes."""
     return await Tutor.open(
-        folder / "tutor.sqlite3",
+        database or folder / "tutor.sqlite3",
         course or make_course(),
         clock,
         rng=random.Random(1),

@@ -9,7 +9,10 @@ import pytest
 
 from bot.core.class_exercises import AssignmentSummary, ClassExerciseRefused
 from bot.core.context import Learner
+from tests.conftest import both_engines
 from tests.factories import CannedSandbox, ManualTimer, make_course, open_tutor
+
+pytestmark = both_engines
 
 ADA, BO, CY = Learner(1, 7, "ada"), Learner(1, 8, "bo"), Learner(1, 9, "cy")
 
@@ -31,8 +34,10 @@ class Board:
 
 
 @pytest.fixture
-async def tutor(tmp_path, clock):
-    core = await open_tutor(tmp_path, clock, CannedSandbox(), make_course(exercises=2))
+async def tutor(tmp_path, clock, database_target):
+    core = await open_tutor(
+        tmp_path, clock, CannedSandbox(), make_course(exercises=2), database=database_target
+    )
     yield core
     await core.close()
 
@@ -73,13 +78,15 @@ async def test_a_teacher_stops_it_early_and_one_per_channel(tutor) -> None:
     assert await tutor.class_exercises.stop(500) is None
 
 
-async def test_an_assignment_outlives_a_restart(tmp_path, tutor, clock) -> None:
+async def test_an_assignment_outlives_a_restart(tmp_path, tutor, clock, database_target) -> None:
     tutor.class_exercises.sleep = lambda seconds: asyncio.Event().wait()
     await tutor.class_exercises.start(1, 500, 9, "alpha-x0", 10, Board())
     await tutor.exercises.submit(ADA, "alpha-x0", "solved")
     await tutor.tasks.close()  # the process stops; the assignment stays in the database
     clock.advance(minutes=30)  # and comes back after it should have ended
-    restarted = await open_tutor(tmp_path, clock, CannedSandbox(), make_course(exercises=2))
+    restarted = await open_tutor(
+        tmp_path, clock, CannedSandbox(), make_course(exercises=2), database=database_target
+    )
     board = Board()
     try:
         await restarted.class_exercises.recover(lambda guild: True, lambda row: board)

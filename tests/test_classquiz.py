@@ -13,7 +13,10 @@ from bot.core.class_quizzes import ClassQuizRefused, Interrupted
 from bot.core.classquiz import ClassQuiz, Verdict, kahoot_points, streak_bonus
 from bot.core.context import Learner
 from bot.storage import learners
+from tests.conftest import both_engines
 from tests.factories import open_tutor
+
+pytestmark = both_engines
 
 
 def make_quiz(tutor, n: int = 2, seconds: int = 20) -> ClassQuiz:
@@ -172,7 +175,7 @@ async def test_the_driver_runs_every_question_and_saves_points(tutor, clock) -> 
     ]  # fmt: skip
     async with tutor.ctx.db.transaction() as conn:
         ada = await learners.get(conn, 1, 7)
-        rows = await conn.execute_fetchall("SELECT source, points FROM quiz_answers")
+        rows = await (await conn.execute("SELECT source, points FROM quiz_answers")).fetchall()
     assert ada is not None and ada.points >= quiz.players[7].points
     assert [r[0] for r in rows] == ["class", "class"]
     assert sum(r[1] for r in rows) == quiz.players[7].points
@@ -286,13 +289,13 @@ async def test_an_answer_that_cannot_be_saved_is_not_acknowledged(tutor) -> None
 
 
 async def test_after_a_crash_every_acknowledged_answer_counts_and_the_channel_is_told(
-    tmp_path, tutor, clock
+    tmp_path, tutor, clock, database_target
 ) -> None:
     await open_question(tutor, Recorder())
     for student in (ADA, BO, CY):
         assert await answer_right(tutor, student) is Verdict.accepted
     # The process dies here: nothing of the quiz's end runs. The next one opens the file.
-    successor = await open_tutor(tmp_path, clock)
+    successor = await open_tutor(tmp_path, clock, database=database_target)
     told: list[Interrupted] = []
 
     async def tell(quiz: Interrupted) -> None:

@@ -127,7 +127,7 @@ BAD_FILE = [
     ("sandbox_port: 8060.5", "sandbox_port", "8060.5", "an integer"),
     ("sandbox_port: 100000", "sandbox_port", "100000", "a port number from 0 to 65535"),
     ("dev_guild_id: -1", "dev_guild_id", "-1", "a positive integer"),
-    ("db_path: 5", "db_path", "5", "a path (a string)"),
+    ("db_path: 5", "db_path", "5", "a SQLite file path or a postgresql:// URL"),
     ("content_dir: [a, b]", "content_dir", "['a', 'b']", "a path (a string)"),
     ("sandbox_host: {a: 1}", "sandbox_host", "{'a': 1}", "a host name or IP address"),
     ("sandbox_url: 8060", "sandbox_url", "8060", "http:// or https:// URL"),

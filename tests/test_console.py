@@ -103,8 +103,8 @@ async def test_a_scripted_session_for_two_users_matches_the_database(tutor) -> N
     async with tutor.ctx.db.transaction() as conn:
         ada = await learners.get(conn, 0, learner_for("ada").user_id)
         bob = await learners.get(conn, 0, learner_for("bob").user_id)
-        answers = await conn.execute_fetchall("SELECT count(*) FROM quiz_answers")
-        reviews = await conn.execute_fetchall("SELECT count(*) FROM review_log")
+        answers = await (await conn.execute("SELECT count(*) FROM quiz_answers")).fetchall()
+        reviews = await (await conn.execute("SELECT count(*) FROM review_log")).fetchall()
     assert ada is not None and bob is not None
     assert shown == [ada.points, bob.points]
     assert (answers[0][0], reviews[0][0]) == (6, 10)

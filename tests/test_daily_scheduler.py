@@ -26,7 +26,10 @@ from bot.core.daily import (
 )
 from bot.core.flashcards import Grade
 from bot.core.tutor import Tutor
+from tests.conftest import both_engines
 from tests.factories import FakeClock
+
+pytestmark = both_engines
 
 GUILD, CHANNEL = 10, 20
 STUDENT = Learner(GUILD, 30, "ada")
@@ -251,7 +254,7 @@ async def test_midnight_belongs_to_the_local_day_on_both_sides_of_utc(tutor, sen
     ]
 
 
-async def test_a_restart_mid_day_sends_nothing_twice(tutor, sender, clock, tmp_path) -> None:
+async def test_a_restart_mid_day_sends_nothing_twice(tutor, sender, clock, database_target) -> None:
     daily = prompts(tutor, sender, clock)
     await daily.set_channel(GUILD, CHANNEL, "13:00", "UTC", leaderboard_day="never")
     await daily.set_dm(STUDENT, "13:00", "UTC")
@@ -260,7 +263,7 @@ async def test_a_restart_mid_day_sends_nothing_twice(tutor, sender, clock, tmp_p
     await tutor.close()
 
     clock.now = utc(2026, 3, 2, 14, 30)
-    restarted = await Tutor.open(tmp_path / "tutor.sqlite3", tutor.course, clock)
+    restarted = await Tutor.open(database_target, tutor.course, clock)
     try:
         again = prompts(restarted, sender, clock)
         assert await again.tick() == utc(2026, 3, 3, 13)
@@ -271,7 +274,7 @@ async def test_a_restart_mid_day_sends_nothing_twice(tutor, sender, clock, tmp_p
 
 @pytest.mark.parametrize("crash", ["after the send", "before the send"])
 async def test_a_crash_while_a_prompt_is_claimed_neither_doubles_nor_drops_it(
-    tutor, sender, clock, tmp_path, crash
+    tutor, sender, clock, database_target, crash
 ) -> None:
     daily = prompts(tutor, sender, clock)
     await daily.set_dm(STUDENT, "13:00", "UTC")
@@ -286,7 +289,7 @@ async def test_a_crash_while_a_prompt_is_claimed_neither_doubles_nor_drops_it(
     await tutor.close()
 
     sender.crash_after_send = sender.crash_before_send = False
-    restarted = await Tutor.open(tmp_path / "tutor.sqlite3", tutor.course, clock)
+    restarted = await Tutor.open(database_target, tutor.course, clock)
     try:
         again = prompts(restarted, sender, clock)
         await again.resolve_sending()  # what run() does first

@@ -10,7 +10,10 @@ from bot.core.context import Learner
 from bot.core.exercises import POINTS, SolutionLocked, UnknownExercise
 from bot.curriculum.models import Difficulty
 from bot.storage import learners
+from tests.conftest import both_engines
 from tests.factories import CannedSandbox, make_course, open_tutor
+
+pytestmark = both_engines
 
 ADA = Learner(1, 7, "ada")
 
@@ -21,8 +24,10 @@ def sandbox() -> CannedSandbox:
 
 
 @pytest.fixture
-async def tutor(tmp_path, clock, sandbox):
-    core = await open_tutor(tmp_path, clock, sandbox, make_course(exercises=3))
+async def tutor(tmp_path, clock, sandbox, database_target):
+    core = await open_tutor(
+        tmp_path, clock, sandbox, make_course(exercises=3), database=database_target
+    )
     yield core
     await core.close()
 

@@ -10,7 +10,10 @@ from bot.core.context import Learner
 from bot.core.flashcards import Grade, UnknownCard
 from bot.curriculum.models import Course
 from bot.storage import guild_settings
+from tests.conftest import both_engines
 from tests.factories import make_lesson
+
+pytestmark = both_engines
 
 ADA = Learner(1, 100, "ada")
 BOB = Learner(1, 200, "bob")

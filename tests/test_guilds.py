@@ -8,6 +8,9 @@ from bot.core.context import Learner
 from bot.core.flashcards import Grade
 from bot.core.guilds import InvalidSetting
 from bot.core.option_order import Shown
+from tests.conftest import both_engines
+
+pytestmark = both_engines
 
 
 async def test_settings_default_then_update(tutor) -> None:

@@ -13,7 +13,10 @@ from bot.core.item_analysis import MIN_ANSWERS
 from bot.core.option_order import Shown
 from bot.core.tutor import Tutor
 from tests.cli import run_bot
+from tests.conftest import both_engines
 from tests.factories import make_course
+
+pytestmark = both_engines
 
 LEARNERS = 30
 GUILD = 5

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from bot.core.context import Learner
 from bot.core.option_order import Shown
+from tests.conftest import both_engines
+
+pytestmark = both_engines
 
 
 async def answer_right(tutor, who: Learner, times: int) -> None:

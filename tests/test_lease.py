@@ -9,7 +9,10 @@ import socket
 import pytest
 
 from bot.core.lease import EVERY_SHARD, STALE_AFTER_S, LeaseHeld, ShardRange
+from tests.conftest import both_engines
 from tests.factories import FakeClock, ManualTimer, open_tutor
+
+pytestmark = both_engines
 
 
 @pytest.fixture
@@ -18,10 +21,10 @@ def clock() -> FakeClock:
 
 
 async def test_a_second_tutor_on_the_same_database_is_refused_naming_the_first(
-    tmp_path, clock
+    tmp_path, clock, database_target
 ) -> None:
-    first = await open_tutor(tmp_path, clock)
-    second = await open_tutor(tmp_path, clock)
+    first = await open_tutor(tmp_path, clock, database=database_target)
+    second = await open_tutor(tmp_path, clock, database=database_target)
     try:
         await first.take_lease(EVERY_SHARD)
         with pytest.raises(LeaseHeld) as refused:
@@ -34,22 +37,24 @@ async def test_a_second_tutor_on_the_same_database_is_refused_naming_the_first(
         await first.close()
 
 
-async def test_a_closed_tutor_leaves_the_lease_free(tmp_path, clock) -> None:
-    first = await open_tutor(tmp_path, clock)
+async def test_a_closed_tutor_leaves_the_lease_free(tmp_path, clock, database_target) -> None:
+    first = await open_tutor(tmp_path, clock, database=database_target)
     await first.take_lease(EVERY_SHARD)
     await first.close()
-    second = await open_tutor(tmp_path, clock)
+    second = await open_tutor(tmp_path, clock, database=database_target)
     try:
         await second.take_lease(EVERY_SHARD)  # no refusal
     finally:
         await second.close()
 
 
-async def test_a_lease_nobody_renews_for_15_seconds_is_taken_over(tmp_path, clock) -> None:
-    crashed = await open_tutor(tmp_path, clock)
+async def test_a_lease_nobody_renews_for_15_seconds_is_taken_over(
+    tmp_path, clock, database_target
+) -> None:
+    crashed = await open_tutor(tmp_path, clock, database=database_target)
     await crashed.take_lease(EVERY_SHARD)
     await crashed.tasks.close()  # the process died: no more renewals, row left behind
-    successor = await open_tutor(tmp_path, clock)
+    successor = await open_tutor(tmp_path, clock, database=database_target)
     try:
         clock.advance(seconds=STALE_AFTER_S - 1)
         with pytest.raises(LeaseHeld):
@@ -62,13 +67,13 @@ async def test_a_lease_nobody_renews_for_15_seconds_is_taken_over(tmp_path, cloc
 
 
 async def test_renewals_keep_a_live_lease_and_a_taken_over_one_is_reported_lost(
-    tmp_path, clock
+    tmp_path, clock, database_target
 ) -> None:
     timer = ManualTimer(clock)
-    live = await open_tutor(tmp_path, clock)
+    live = await open_tutor(tmp_path, clock, database=database_target)
     live.sleep = timer.sleep
     lease = await live.take_lease(EVERY_SHARD)
-    other = await open_tutor(tmp_path, clock)
+    other = await open_tutor(tmp_path, clock, database=database_target)
     try:
         for _ in range(5):  # 25 s of renewals: the lease stays live throughout
             await timer.advance_until_asleep()
@@ -91,8 +96,13 @@ def test_shard_ranges_overlap_unless_disjoint_in_the_same_count() -> None:
     assert str(ShardRange(5, 5, 8)) == "shard 5/8" and str(EVERY_SHARD) == "all shards"
 
 
-async def test_processes_on_disjoint_shards_share_a_database(tmp_path, clock) -> None:
-    low, high = await open_tutor(tmp_path, clock), await open_tutor(tmp_path, clock)
+async def test_processes_on_disjoint_shards_share_a_database(
+    tmp_path, clock, database_target
+) -> None:
+    low, high = (
+        await open_tutor(tmp_path, clock, database=database_target),
+        await open_tutor(tmp_path, clock, database=database_target),
+    )
     try:
         await low.take_lease(ShardRange(0, 3, 8))
         await high.take_lease(ShardRange(4, 7, 8))

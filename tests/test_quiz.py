@@ -10,7 +10,10 @@ from bot.core.context import Learner
 from bot.core.option_order import Shown
 from bot.core.scoring import QUIZ_POINTS, REPEAT_POINTS
 from bot.curriculum.models import Difficulty
+from tests.conftest import both_engines
 from tests.factories import make_course
+
+pytestmark = both_engines
 
 ADA = Learner(1, 100, "ada")
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
 from pathlib import Path
 
 import pytest
 
-from bot.storage import Database, StorageError, learners
+from bot.storage import Database, DatabaseError, StorageError, learners
 from bot.storage.migrations import MIGRATIONS, Migration
+from bot.storage.target import DatabaseTarget, PostgresUrl
+from tests.conftest import ROOT, both_engines
 
 
 async def test_new_database_is_created_with_its_folder_in_wal_mode(tmp_path: Path) -> None:
@@ -18,24 +22,25 @@ async def test_new_database_is_created_with_its_folder_in_wal_mode(tmp_path: Pat
         assert path.exists()
         assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
         assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
-        assert await db.user_version() == MIGRATIONS[-1].version
+        assert await db.schema_version() == MIGRATIONS[-1].version
     finally:
         await db.close()
 
 
-async def test_an_old_file_is_upgraded_in_place_keeping_its_data(tmp_path: Path) -> None:
-    path = tmp_path / "tutor.sqlite3"
+@both_engines
+async def test_an_old_database_is_upgraded_in_place_keeping_its_data(database_target) -> None:
+    path = database_target
     old = await Database.open(path, migrations=MIGRATIONS[:1])
     async with old.transaction() as conn:
         await learners.ensure(conn, 1, 42, "ada", 0.0)
         await learners.add_points(conn, 1, 42, 7, "2026-W10", 1.0)
-    assert await old.user_version() == 1
+    assert await old.schema_version() == 1
     await old.close()
 
     extra = Migration(99, "test column", "ALTER TABLE learners ADD COLUMN note TEXT")
     new = await Database.open(path, migrations=(*MIGRATIONS, extra))
     try:
-        assert await new.user_version() == 99
+        assert await new.schema_version() == 99
         assert (await new.fetchone("SELECT points FROM learners WHERE user_id = 42"))[0] == 7
         assert (await new.fetchone("SELECT count(*) FROM guild_settings"))[0] == 0
         assert (await new.fetchone("SELECT note FROM learners"))[0] is None
@@ -43,24 +48,27 @@ async def test_an_old_file_is_upgraded_in_place_keeping_its_data(tmp_path: Path)
         await new.close()
 
 
-async def test_a_failing_migration_leaves_the_file_at_the_previous_version(
-    tmp_path: Path,
+@both_engines
+async def test_a_failing_migration_leaves_the_database_at_the_previous_version(
+    database_target,
 ) -> None:
-    path = tmp_path / "tutor.sqlite3"
+    path = database_target
     await (await Database.open(path)).close()
-    broken = Migration(50, "broken", "CREATE TABLE x (a); INSERT INTO nope VALUES (1)")
-    with pytest.raises(StorageError, match="no such table: nope"):
+    broken = Migration(50, "broken", "CREATE TABLE x (a INTEGER); INSERT INTO nope VALUES (1)")
+    with pytest.raises(StorageError, match="nope"):
         await Database.open(path, migrations=(*MIGRATIONS, broken))
     db = await Database.open(path)
     try:
-        assert await db.user_version() == MIGRATIONS[-1].version
-        assert await db.fetchone("SELECT name FROM sqlite_master WHERE name = 'x'") is None
+        assert await db.schema_version() == MIGRATIONS[-1].version
+        with pytest.raises(DatabaseError, match="x"):
+            await db.fetchone("SELECT count(*) FROM x")
     finally:
         await db.close()
 
 
-async def test_a_file_from_a_newer_bot_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "tutor.sqlite3"
+@both_engines
+async def test_a_database_from_a_newer_bot_is_refused(database_target) -> None:
+    path = database_target
     await (await Database.open(path, migrations=MIGRATIONS)).close()
     with pytest.raises(StorageError, match="newer than this bot"):
         await Database.open(path, migrations=MIGRATIONS[:1])
@@ -92,8 +100,9 @@ async def test_an_uncreatable_folder_is_a_clear_error(tmp_path: Path) -> None:
         await Database.open(blocker / "sub" / "tutor.sqlite3")
 
 
-async def test_a_failed_transaction_changes_nothing(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "t.sqlite3")
+@both_engines
+async def test_a_failed_transaction_changes_nothing(database_target) -> None:
+    db = await Database.open(database_target)
     try:
         async with db.transaction() as conn:
             await learners.ensure(conn, 1, 1, "a", 0.0)
@@ -170,3 +179,45 @@ async def test_the_due_queries_consider_only_the_live_card_ids(tmp_path: Path) -
         assert (await db.fetchone("SELECT count(*) FROM card_states"))[0] == 4
     finally:
         await db.close()
+
+
+def setting(target: DatabaseTarget) -> str:
+    """What TUTOR_DB would hold for ``target`` (a URL with its password, or a path)."""
+    return target.url if isinstance(target, PostgresUrl) else str(target)
+
+
+@both_engines
+async def test_200_concurrent_updates_from_two_processes_lose_nothing(database_target) -> None:
+    # Both processes start on an empty database: they also race through the migrations.
+    bumpers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.bump_learner", setting(database_target), "100", cwd=ROOT
+        )
+        for _ in range(2)
+    ]
+    assert [await bumper.wait() for bumper in bumpers] == [0, 0]
+    db = await Database.open(database_target)
+    try:
+        assert (await db.fetchone("SELECT points FROM learners"))[0] == 200
+        assert (await db.fetchone("SELECT sum(points) FROM weekly_points"))[0] == 200
+    finally:
+        await db.close()
+
+
+def test_a_postgres_url_prints_without_its_password() -> None:
+    url = PostgresUrl("postgresql://tutor:s3cret@db.example:5432/tutor")
+    assert str(url) == repr(url)[len("PostgresUrl('") : -2]
+    assert "s3cret" not in str(url) and "s3cret" not in repr(url)
+    assert str(url) == "postgresql://tutor:***@db.example:5432/tutor"
+    assert url.scrub("auth failed for s3cret") == "auth failed for ***"
+
+
+async def test_a_server_that_is_down_is_one_line_without_the_password() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    with pytest.raises(StorageError) as refused:
+        await Database.open(f"postgresql://tutor:s3cret@127.0.0.1:{port}/tutor")
+    message = str(refused.value)
+    assert "cannot connect" in message and f"127.0.0.1:{port}" in message
+    assert "s3cret" not in message and "\n" not in message

@@ -12,7 +12,10 @@ from bot.core.code_runs import RunResult
 from bot.core.context import Learner
 from bot.curriculum.loader import ContentError
 from bot.curriculum.uploads import MAX_UPLOAD_BYTES
+from tests.conftest import both_engines
 from tests.factories import CannedSandbox, open_tutor
+
+pytestmark = both_engines
 
 SCHOOL, OTHER = 10, 20
 TEACHER = 99
@@ -61,8 +64,8 @@ def sandbox() -> CannedSandbox:
 
 
 @pytest.fixture
-async def tutor(tmp_path, clock, sandbox):
-    core = await open_tutor(tmp_path, clock, sandbox)
+async def tutor(tmp_path, clock, sandbox, database_target):
+    core = await open_tutor(tmp_path, clock, sandbox, database=database_target)
     yield core
     await core.close()
 
@@ -203,9 +206,11 @@ async def test_an_export_uploads_back_unchanged(tutor) -> None:
     assert await tutor.content.export(OTHER) is None
 
 
-async def test_a_servers_content_survives_a_restart(tmp_path, tutor, clock, sandbox) -> None:
+async def test_a_servers_content_survives_a_restart(
+    tmp_path, tutor, clock, sandbox, database_target
+) -> None:
     await upload(tutor, "lecture.csv", CSV, lesson="beta")
-    again = await open_tutor(tmp_path, clock, sandbox)
+    again = await open_tutor(tmp_path, clock, sandbox, database=database_target)
     try:
         assert again.course_for(SCHOOL) == tutor.course_for(SCHOOL)
     finally:

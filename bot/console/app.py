@@ -183,7 +183,7 @@ def run_console(settings: Settings, user: str) -> int:
             print(f"cannot start: {exc}", file=sys.stderr)
             return 1
         try:
-            console = Console(tutor, user, screen, settings.db_path.parent / CHARTS_FOLDER)
+            console = Console(tutor, user, screen, settings.data_folder / CHARTS_FOLDER)
             loop.call(_begin(console))
             talk(console, loop, keyboard)
         finally:

@@ -11,13 +11,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
-
 from bot.core.clock import Clock
 from bot.core.scoring import guild_timezone
 from bot.curriculum.models import Course
 from bot.curriculum.uploads import Bundle, with_teacher_content
 from bot.storage import Database, learners
+from bot.storage.connection import Connection
 from bot.storage.learners import LearnerRow
 
 CONSOLE_GUILD = 0  # the console's own guild (Discord DMs outside a server use it too)
@@ -71,7 +70,7 @@ class CourseHolder:
 
 @dataclass(frozen=True)
 class Activity:
-    conn: aiosqlite.Connection
+    conn: Connection
     learner: LearnerRow
     now: datetime
     timezone: str

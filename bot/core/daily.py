@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
-import aiosqlite
-
 from bot.core.clock import Sleep
 from bot.core.context import CoreContext, Learner
 from bot.core.daily_rules import (
@@ -48,6 +46,7 @@ from bot.core.guilds import check_timezone
 from bot.core.scoring import Leaderboard, guild_timezone, leaderboard, local_day, week_key
 from bot.curriculum.models import Flashcard
 from bot.storage import daily as store
+from bot.storage.connection import Connection
 from bot.storage.daily import ChannelRow, StudentRow
 
 log = logging.getLogger(__name__)
@@ -190,7 +189,7 @@ def _schedules(
 
 
 async def _claim(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     fire: Fire,
     target: Target,
     state: str,

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
 
-import aiosqlite
 from fsrs import Card, Rating, Scheduler
 
 from bot.core.context import AlreadyCounted, CoreContext, Learner
@@ -30,6 +29,7 @@ from bot.core.scoring import (
 from bot.curriculum.models import Flashcard
 from bot.storage import cards, guild_settings, learners
 from bot.storage.cards import CardStateRow
+from bot.storage.connection import Connection
 
 
 class Grade(IntEnum):
@@ -110,7 +110,7 @@ class Flashcards:
             return DueCard(fresh, is_new=True) if fresh else None
 
     async def _new_left_today(
-        self, conn: aiosqlite.Connection, who: Learner, now: datetime, timezone: str
+        self, conn: Connection, who: Learner, now: datetime, timezone: str
     ) -> int:
         settings = await guild_settings.get(conn, who.guild_id, self._ctx.default_timezone)
         today = local_day(now, timezone).isoformat()

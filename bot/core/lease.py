@@ -17,12 +17,11 @@ import logging
 import os
 import secrets
 import socket
-import sqlite3
 from dataclasses import dataclass
 
 from bot.core.clock import Sleep
 from bot.core.context import CoreContext
-from bot.storage import leases
+from bot.storage import DatabaseError, leases
 from bot.storage.leases import LeaseRow
 
 log = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ class Lease:
             try:
                 async with self._ctx.db.transaction() as conn:
                     held = await leases.renew(conn, self._owner, self._ctx.now().timestamp())
-            except sqlite3.Error as exc:
+            except DatabaseError as exc:
                 log.warning("could not renew the database lease (will retry): %s", exc)
                 continue
             if not held:
@@ -113,5 +112,5 @@ class Lease:
         try:
             async with self._ctx.db.transaction() as conn:
                 await leases.delete(conn, self._owner)
-        except sqlite3.Error as exc:  # it goes stale by itself
+        except DatabaseError as exc:  # it goes stale by itself
             log.warning("could not release the database lease: %s", exc)

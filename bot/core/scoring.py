@@ -21,10 +21,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.curriculum.models import Difficulty
 from bot.storage import guild_settings, learners
+from bot.storage.connection import Connection
 from bot.storage.learners import LearnerRow, RankRow
 
 REVIEW_POINTS = 2
@@ -102,7 +101,7 @@ def streak_bonus(update: StreakUpdate) -> int:
     return min(update.streak.current, STREAK_BONUS_CAP) if update.extended else 0
 
 
-async def guild_timezone(conn: aiosqlite.Connection, guild_id: int, default: str) -> str:
+async def guild_timezone(conn: Connection, guild_id: int, default: str) -> str:
     return (await guild_settings.get(conn, guild_id, default)).timezone
 
 
@@ -120,7 +119,7 @@ class Award:
 
 
 async def award_activity(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     learner: LearnerRow,
     points: int,
     now: datetime,
@@ -162,7 +161,7 @@ class Leaderboard:
 
 
 async def leaderboard(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     user_id: int,
     period: str,

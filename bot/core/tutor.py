@@ -38,6 +38,7 @@ from bot.curriculum import ContentError, load_course
 from bot.curriculum.models import Course
 from bot.sandbox.workers import SandboxWorkers
 from bot.storage import Database, StorageError
+from bot.storage.target import DatabaseTarget
 
 
 class StartupError(Exception):
@@ -75,7 +76,7 @@ class Tutor:
     @classmethod
     async def open(
         cls,
-        db_path: Path,
+        database: DatabaseTarget,
         course: Course,
         clock: Clock,
         *,
@@ -86,7 +87,7 @@ class Tutor:
         content_dir: Path | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> Tutor:
-        db = await Database.open(db_path)
+        db = await Database.open(database)
         ctx = CoreContext(db, CourseHolder(course), clock, default_timezone)
         rng = rng or random.Random()
         tasks = TaskKeeper()
@@ -183,7 +184,7 @@ class Tutor:
         return Reloaded(len(course.lessons), len(course.flashcards), len(course.questions))
 
     async def prove_writable(self) -> None:
-        """One committed write; raises ``sqlite3.Error`` if the database refuses it (the
+        """One committed write; raises ``DatabaseError`` if the database refuses it (the
         health heartbeat only beats while this succeeds)."""
         await self.ctx.db.write_probe()
 

@@ -93,7 +93,7 @@ class TutorBot(commands.AutoShardedBot):
 
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file while connected (``python -m bot health`` reads it)."""
-        path = heartbeat_path(self.settings.db_path)
+        path = heartbeat_path(self.settings.data_folder)
         while True:
             if self.is_ready() and not self.is_closed():
                 await beat(self.tutor, path)

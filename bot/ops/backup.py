@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 from bot.config import load_settings
-from bot.storage import Database, StorageError
+from bot.storage import StorageError
+from bot.storage.migrations import MIGRATIONS
+from bot.storage.sqlite import SqliteDatabase
 
 
 def _check_paths(source: Path, target: Path) -> None:
@@ -25,7 +27,7 @@ def _check_paths(source: Path, target: Path) -> None:
 
 async def backup(source: Path, target: Path) -> None:
     """Callers check the paths first (``_check_paths``)."""
-    db = await Database.open(source)
+    db = await SqliteDatabase.connect(source, MIGRATIONS)
     try:
         await db.backup(target)
     finally:
@@ -40,6 +42,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     source = load_settings().db_path
     try:
+        if not isinstance(source, Path):
+            raise StorageError(f"{source}: back up a PostgreSQL database with pg_dump")
         _check_paths(source, args.path)
         asyncio.run(backup(source, args.path))
     except StorageError as exc:

@@ -26,8 +26,8 @@ HEARTBEAT_EVERY_S = 30.0
 STALE_AFTER_S = 3 * HEARTBEAT_EVERY_S
 
 
-def heartbeat_path(db_path: Path) -> Path:
-    return db_path.parent / "bot.heartbeat"
+def heartbeat_path(data_folder: Path) -> Path:
+    return data_folder / "bot.heartbeat"
 
 
 def touch(path: Path) -> None:
@@ -48,7 +48,7 @@ async def beat(tutor: Tutor, path: Path) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    path = heartbeat_path(load_settings().db_path)
+    path = heartbeat_path(load_settings().data_folder)
     try:
         age = time.time() - path.stat().st_mtime
     except FileNotFoundError:

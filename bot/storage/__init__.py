@@ -1,5 +1,7 @@
-"""SQLite storage: the connection and one repository module per group of tables."""
+"""Storage: one interface over SQLite or PostgreSQL, one repository module per group of
+tables."""
 
+from bot.storage.connection import Connection, DatabaseError
 from bot.storage.db import Database, StorageError
 
-__all__ = ["Database", "StorageError"]
+__all__ = ["Connection", "Database", "DatabaseError", "StorageError"]

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
+from bot.storage.connection import Connection, insert_returning_id
 
 
 def _ids(card_ids: Iterable[str]) -> str:
@@ -40,9 +40,7 @@ class ReviewRow:
     points: int
 
 
-async def states(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int
-) -> dict[str, CardStateRow]:
+async def states(conn: Connection, guild_id: int, user_id: int) -> dict[str, CardStateRow]:
     async with conn.execute(
         "SELECT card_id, lesson_id, fsrs, due FROM card_states WHERE guild_id = ? AND user_id = ?",
         (guild_id, user_id),
@@ -50,9 +48,7 @@ async def states(
         return {row[0]: CardStateRow(*row) for row in await cursor.fetchall()}
 
 
-async def state(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, card_id: str
-) -> CardStateRow | None:
+async def state(conn: Connection, guild_id: int, user_id: int, card_id: str) -> CardStateRow | None:
     async with conn.execute(
         "SELECT card_id, lesson_id, fsrs, due FROM card_states"
         " WHERE guild_id = ? AND user_id = ? AND card_id = ?",
@@ -63,7 +59,7 @@ async def state(
 
 
 async def first_due(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     user_id: int,
     now: float,
@@ -85,7 +81,7 @@ async def first_due(
 
 
 async def count_due(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, now: float, card_ids: Iterable[str]
+    conn: Connection, guild_id: int, user_id: int, now: float, card_ids: Iterable[str]
 ) -> int:
     """How many of ``card_ids`` (the live deck) are due at ``now``."""
     return await _count(
@@ -96,7 +92,7 @@ async def count_due(
     )
 
 
-async def introduced_on(conn: aiosqlite.Connection, guild_id: int, user_id: int, day: str) -> int:
+async def introduced_on(conn: Connection, guild_id: int, user_id: int, day: str) -> int:
     return await _count(
         conn,
         "SELECT count(*) FROM card_states"
@@ -106,7 +102,7 @@ async def introduced_on(conn: aiosqlite.Connection, guild_id: int, user_id: int,
 
 
 async def put_state(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     user_id: int,
     row: CardStateRow,
@@ -122,9 +118,7 @@ async def put_state(
     )
 
 
-async def delete_state(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, card_id: str
-) -> None:
+async def delete_state(conn: Connection, guild_id: int, user_id: int, card_id: str) -> None:
     await conn.execute(
         "DELETE FROM card_states WHERE guild_id = ? AND user_id = ? AND card_id = ?",
         (guild_id, user_id, card_id),
@@ -132,7 +126,7 @@ async def delete_state(
 
 
 async def log_review(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     user_id: int,
     card_id: str,
@@ -141,7 +135,8 @@ async def log_review(
     previous: CardStateRow | None,
     points: int,
 ) -> int:
-    cursor = await conn.execute(
+    return await insert_returning_id(
+        conn,
         "INSERT INTO review_log (guild_id, user_id, card_id, rating, reviewed_at,"
         " previous_fsrs, previous_due, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -155,10 +150,9 @@ async def log_review(
             points,
         ),
     )
-    return cursor.lastrowid or 0
 
 
-async def last_review(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> ReviewRow | None:
+async def last_review(conn: Connection, guild_id: int, user_id: int) -> ReviewRow | None:
     async with conn.execute(
         "SELECT id, card_id, rating, reviewed_at, previous_fsrs, previous_due, points"
         " FROM review_log WHERE guild_id = ? AND user_id = ? ORDER BY id DESC LIMIT 1",
@@ -168,13 +162,11 @@ async def last_review(conn: aiosqlite.Connection, guild_id: int, user_id: int) -
     return ReviewRow(*row) if row else None
 
 
-async def delete_review(conn: aiosqlite.Connection, review_id: int) -> None:
+async def delete_review(conn: Connection, review_id: int) -> None:
     await conn.execute("DELETE FROM review_log WHERE id = ?", (review_id,))
 
 
-async def reviews_since(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, since: float
-) -> int:
+async def reviews_since(conn: Connection, guild_id: int, user_id: int, since: float) -> int:
     return await _count(
         conn,
         "SELECT count(*) FROM review_log WHERE guild_id = ? AND user_id = ? AND reviewed_at >= ?",
@@ -182,9 +174,7 @@ async def reviews_since(
     )
 
 
-async def review_count(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, card_id: str
-) -> int:
+async def review_count(conn: Connection, guild_id: int, user_id: int, card_id: str) -> int:
     """How many ratings of this card the learner has (undo takes one back)."""
     return await _count(
         conn,
@@ -193,7 +183,7 @@ async def review_count(
     )
 
 
-async def _count(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> int:
+async def _count(conn: Connection, sql: str, params: Sequence[object]) -> int:
     """The single number a ``SELECT count(*)`` query yields."""
     async with conn.execute(sql, params) as cursor:
         row = await cursor.fetchone()

@@ -11,8 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
+from bot.storage.connection import Connection, insert_returning_id
 from bot.storage.db import Database
 
 
@@ -50,7 +49,7 @@ class AnswerRow:
 
 
 async def create(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     channel_id: int,
     started_by: int,
@@ -59,17 +58,16 @@ async def create(
     started_at: float,
 ) -> int:
     payload = json.dumps([[q.question_id, q.lesson_id, q.order] for q in questions])
-    cursor = await conn.execute(
+    return await insert_returning_id(
+        conn,
         "INSERT INTO class_quizzes (guild_id, channel_id, started_by, seconds, questions,"
         " started_at) VALUES (?, ?, ?, ?, ?, ?)",
         (guild_id, channel_id, started_by, seconds, payload, started_at),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
 async def showing(
-    conn: aiosqlite.Connection, quiz_id: int, question_index: int, message_id: int | None
+    conn: Connection, quiz_id: int, question_index: int, message_id: int | None
 ) -> None:
     """The question now open and the message showing it (edited after a crash)."""
     await conn.execute(
@@ -78,11 +76,11 @@ async def showing(
     )
 
 
-async def set_state(conn: aiosqlite.Connection, quiz_id: int, state: str) -> None:
+async def set_state(conn: Connection, quiz_id: int, state: str) -> None:
     await conn.execute("UPDATE class_quizzes SET state = ? WHERE id = ?", (state, quiz_id))
 
 
-async def add_answers(conn: aiosqlite.Connection, rows: list[AnswerRow]) -> None:
+async def add_answers(conn: Connection, rows: list[AnswerRow]) -> None:
     await conn.executemany(
         "INSERT INTO class_quiz_answers (quiz_id, question_index, user_id, name, chosen,"
         " elapsed, correct, points, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -108,7 +106,7 @@ async def to_recover(db: Database) -> list[QuizRow]:
     """Quizzes a crash cut short (not yet told), and any with answers not yet counted."""
     rows = await db.fetchall(
         f"SELECT {_QUIZ_COLUMNS} FROM class_quizzes WHERE state IN ('running', 'interrupted')"
-        " OR id IN (SELECT DISTINCT quiz_id FROM class_quiz_answers WHERE NOT recorded)"
+        " OR id IN (SELECT DISTINCT quiz_id FROM class_quiz_answers WHERE recorded = 0)"
         " ORDER BY id"
     )
     return [_quiz(row) for row in rows]
@@ -136,14 +134,14 @@ async def answers(db: Database, quiz_id: int) -> list[AnswerRow]:
 
 async def unrecorded(db: Database, quiz_id: int) -> list[AnswerRow]:
     rows = await db.fetchall(
-        f"SELECT {_ANSWER_COLUMNS} FROM class_quiz_answers WHERE quiz_id = ? AND NOT recorded"
+        f"SELECT {_ANSWER_COLUMNS} FROM class_quiz_answers WHERE quiz_id = ? AND recorded = 0"
         " ORDER BY user_id, question_index",
         (quiz_id,),
     )
     return [_answer(row) for row in rows]
 
 
-async def mark_recorded(conn: aiosqlite.Connection, row: AnswerRow) -> None:
+async def mark_recorded(conn: Connection, row: AnswerRow) -> None:
     await conn.execute(
         "UPDATE class_quiz_answers SET recorded = 1"
         " WHERE quiz_id = ? AND question_index = ? AND user_id = ?",
@@ -151,7 +149,7 @@ async def mark_recorded(conn: aiosqlite.Connection, row: AnswerRow) -> None:
     )
 
 
-async def forget(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> None:
+async def forget(conn: Connection, guild_id: int, user_id: int) -> None:
     await conn.execute(
         "DELETE FROM class_quiz_answers WHERE user_id = ? AND quiz_id IN"
         " (SELECT id FROM class_quizzes WHERE guild_id = ?)",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import aiosqlite
-
+from bot.storage.connection import Connection
+from bot.storage.dialect import upsert
 from bot.storage.learners import COLUMNS, LearnerRow, row_of
 
 
@@ -45,7 +45,7 @@ _CHANNEL = "guild_id, channel_id, local_time, timezone, leaderboard_weekday, sin
 _STUDENT = "guild_id, user_id, dm, local_time, timezone, since, snooze_day, snooze_until, dm_closed"
 
 
-async def channel(conn: aiosqlite.Connection, guild_id: int) -> ChannelRow | None:
+async def channel(conn: Connection, guild_id: int) -> ChannelRow | None:
     async with conn.execute(
         f"SELECT {_CHANNEL} FROM daily_channels WHERE guild_id = ?", (guild_id,)
     ) as cursor:
@@ -53,10 +53,10 @@ async def channel(conn: aiosqlite.Connection, guild_id: int) -> ChannelRow | Non
     return ChannelRow(*row) if row else None
 
 
-async def put_channel(conn: aiosqlite.Connection, row: ChannelRow) -> None:
+async def put_channel(conn: Connection, row: ChannelRow) -> None:
     """Insert or replace; saving settings clears a recorded failure."""
     await conn.execute(
-        f"INSERT OR REPLACE INTO daily_channels ({_CHANNEL}) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+        upsert("daily_channels", _CHANNEL, "guild_id", "?, ?, ?, ?, ?, ?, NULL"),
         (
             row.guild_id,
             row.channel_id,
@@ -68,28 +68,26 @@ async def put_channel(conn: aiosqlite.Connection, row: ChannelRow) -> None:
     )
 
 
-async def delete_channel(conn: aiosqlite.Connection, guild_id: int) -> bool:
+async def delete_channel(conn: Connection, guild_id: int) -> bool:
     cursor = await conn.execute("DELETE FROM daily_channels WHERE guild_id = ?", (guild_id,))
     return cursor.rowcount > 0
 
 
-async def active_channels(conn: aiosqlite.Connection) -> list[ChannelRow]:
+async def active_channels(conn: Connection) -> list[ChannelRow]:
     async with conn.execute(
         f"SELECT {_CHANNEL} FROM daily_channels WHERE failure IS NULL"
     ) as cursor:
         return [ChannelRow(*row) for row in await cursor.fetchall()]
 
 
-async def channel_failed(conn: aiosqlite.Connection, guild_id: int, failure: str) -> None:
+async def channel_failed(conn: Connection, guild_id: int, failure: str) -> None:
     await conn.execute(
         "UPDATE daily_channels SET failure = ?, failure_told = 0 WHERE guild_id = ?",
         (failure, guild_id),
     )
 
 
-async def untold_channel_failure(
-    conn: aiosqlite.Connection, guild_id: int
-) -> tuple[int, str] | None:
+async def untold_channel_failure(conn: Connection, guild_id: int) -> tuple[int, str] | None:
     """(channel id, failure) if a teacher has not been told yet."""
     async with conn.execute(
         "SELECT channel_id, failure FROM daily_channels"
@@ -100,11 +98,11 @@ async def untold_channel_failure(
     return (row[0], row[1]) if row else None
 
 
-async def channel_failure_told(conn: aiosqlite.Connection, guild_id: int) -> None:
+async def channel_failure_told(conn: Connection, guild_id: int) -> None:
     await conn.execute("UPDATE daily_channels SET failure_told = 1 WHERE guild_id = ?", (guild_id,))
 
 
-async def student(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> StudentRow | None:
+async def student(conn: Connection, guild_id: int, user_id: int) -> StudentRow | None:
     async with conn.execute(
         f"SELECT {_STUDENT} FROM daily_students WHERE guild_id = ? AND user_id = ?",
         (guild_id, user_id),
@@ -129,35 +127,37 @@ def _student(values: Sequence[Any]) -> StudentRow:
     )
 
 
-async def put_student(conn: aiosqlite.Connection, row: StudentRow) -> None:
+async def put_student(conn: Connection, row: StudentRow) -> None:
     """Insert or replace (the learner must exist); clears any snooze and DM failure."""
     await conn.execute(
-        f"INSERT OR REPLACE INTO daily_students ({_STUDENT})"
-        " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, 0)",
+        upsert(
+            "daily_students",
+            f"{_STUDENT}, dm_closed_told",
+            "guild_id, user_id",
+            "?, ?, ?, ?, ?, ?, NULL, NULL, 0, 0",
+        ),
         (row.guild_id, row.user_id, int(row.dm), row.local_time, row.timezone, row.since),
     )
 
 
-async def active_students(conn: aiosqlite.Connection) -> list[StudentRow]:
+async def active_students(conn: Connection) -> list[StudentRow]:
     async with conn.execute(
         f"SELECT {_STUDENT} FROM daily_students WHERE dm = 1 AND dm_closed = 0"
     ) as cursor:
         return [_student(row) for row in await cursor.fetchall()]
 
 
-async def snooze(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, day: str, until: float
-) -> bool:
+async def snooze(conn: Connection, guild_id: int, user_id: int, day: str, until: float) -> bool:
     """Set a one-off repeat of ``day``'s DM; False if DMs are off or it was snoozed already."""
     cursor = await conn.execute(
         "UPDATE daily_students SET snooze_day = ?, snooze_until = ?"
-        " WHERE guild_id = ? AND user_id = ? AND dm = 1 AND snooze_day IS NOT ?",
+        " WHERE guild_id = ? AND user_id = ? AND dm = 1 AND snooze_day IS DISTINCT FROM ?",
         (day, until, guild_id, user_id, day),
     )
     return cursor.rowcount > 0
 
 
-async def dm_closed(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> None:
+async def dm_closed(conn: Connection, guild_id: int, user_id: int) -> None:
     await conn.execute(
         "UPDATE daily_students SET dm_closed = 1, dm_closed_told = 0"
         " WHERE guild_id = ? AND user_id = ?",
@@ -165,7 +165,7 @@ async def dm_closed(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> 
     )
 
 
-async def untold_dm_closed(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> bool:
+async def untold_dm_closed(conn: Connection, guild_id: int, user_id: int) -> bool:
     async with conn.execute(
         "SELECT 1 FROM daily_students WHERE guild_id = ? AND user_id = ?"
         " AND dm_closed = 1 AND dm_closed_told = 0",
@@ -174,7 +174,7 @@ async def untold_dm_closed(conn: aiosqlite.Connection, guild_id: int, user_id: i
         return await cursor.fetchone() is not None
 
 
-async def dm_closed_told(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> None:
+async def dm_closed_told(conn: Connection, guild_id: int, user_id: int) -> None:
     await conn.execute(
         "UPDATE daily_students SET dm_closed_told = 1 WHERE guild_id = ? AND user_id = ?",
         (guild_id, user_id),
@@ -182,7 +182,7 @@ async def dm_closed_told(conn: aiosqlite.Connection, guild_id: int, user_id: int
 
 
 async def streak_candidates(
-    conn: aiosqlite.Connection, guild_id: int, active_since: date, limit: int
+    conn: Connection, guild_id: int, active_since: date, limit: int
 ) -> list[LearnerRow]:
     """Learners who may be on a streak (longest stored first), leaving out those who opted
     out of daily prompts."""
@@ -196,7 +196,7 @@ async def streak_candidates(
         return [row_of(values) for values in await cursor.fetchall()]
 
 
-async def claimed(conn: aiosqlite.Connection, since_day: date) -> set[tuple[str, date]]:
+async def claimed(conn: Connection, since_day: date) -> set[tuple[str, date]]:
     """Every (schedule key, day) with a claim from ``since_day`` on, whatever its state."""
     async with conn.execute(
         "SELECT key, day FROM daily_claims WHERE day >= ?", (since_day.isoformat(),)
@@ -205,7 +205,7 @@ async def claimed(conn: aiosqlite.Connection, since_day: date) -> set[tuple[str,
 
 
 async def claim(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     key: str,
     day: date,
     guild_id: int,
@@ -225,7 +225,7 @@ async def claim(
 
 
 async def finish(
-    conn: aiosqlite.Connection, key: str, day: date, state: str, detail: str, now: float
+    conn: Connection, key: str, day: date, state: str, detail: str, now: float
 ) -> None:
     await conn.execute(
         "UPDATE daily_claims SET state = ?, detail = ?, updated_at = ? WHERE key = ? AND day = ?",
@@ -241,7 +241,7 @@ class ClaimRow:
     fire_at: float
 
 
-async def sending(conn: aiosqlite.Connection, since_day: date) -> list[ClaimRow]:
+async def sending(conn: Connection, since_day: date) -> list[ClaimRow]:
     """Claims still ``sending``: a crash came between the claim and its outcome."""
     async with conn.execute(
         "SELECT key, day, guild_id, fire_at FROM daily_claims WHERE state = 'sending'"

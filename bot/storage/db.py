@@ -1,180 +1,111 @@
-"""One aiosqlite connection per process: WAL, foreign keys, migrations, transactions.
+"""The database the core is given: one interface, two engines, one list of migrations.
 
-All writes go through ``transaction()``: an asyncio lock serialises the coroutines of
-this process (they share one connection, hence one transaction), ``BEGIN IMMEDIATE``
-takes SQLite's write lock up front so a second process waits (``busy_timeout``) instead
-of failing half-way, and any exception rolls the whole unit back.
+``Database.open(target)`` picks the engine from the setting: a ``postgresql://`` URL is
+PostgreSQL (``postgres``), anything else a SQLite file path (``sqlite``). Both keep the
+same guarantees, so the core never asks which it has:
+
+- every write happens in ``transaction()``: all or nothing, and write transactions run
+  one at a time across every process sharing the database (SQLite's write lock; a
+  transaction-scoped advisory lock on PostgreSQL), so a read-modify-write never loses an
+  update;
+- a task cancelled inside a transaction never leaves it open;
+- the schema is the numbered ``MIGRATIONS``, applied in order, each in its own
+  transaction; a database written by a newer bot is refused untouched.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from pathlib import Path
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import aiosqlite
-
+from bot.storage.connection import Connection, Row
 from bot.storage.migrations import MIGRATIONS, Migration
-
-BUSY_TIMEOUT_MS = 10_000
+from bot.storage.target import DatabaseTarget, PostgresUrl, parse_target
 
 
 class StorageError(Exception):
     """The database cannot be used; the message says why, and nothing was changed."""
 
 
-class Database:
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._conn = conn
-        self._lock = asyncio.Lock()
-        self.path = path
+class Database(ABC):
+    """What the core uses of a database; ``name`` is safe to print (no password)."""
 
-    @classmethod
-    async def open(cls, path: Path | str, migrations: Sequence[Migration] = MIGRATIONS) -> Database:
-        """Open (creating folder and file if needed) and migrate the database at ``path``."""
-        path = Path(path)
-        await asyncio.to_thread(_prepare_path, path)
-        try:
-            conn = await aiosqlite.connect(path, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StorageError(f"{path}: cannot open database: {exc}") from exc
-        db = cls(conn, path)
-        try:
-            await db._refuse_newer(migrations)  # before any pragma that writes the header
-            await db._configure()
-            await db._migrate(migrations)
-            await db._check_writable()
-        except sqlite3.DatabaseError as exc:
-            await conn.close()
-            raise StorageError(f"{path}: unusable database: {exc}") from exc
-        except BaseException:
-            await conn.close()
-            raise
-        return db
+    name: str
 
-    async def close(self) -> None:
-        async with self._lock:
-            await self._conn.close()
+    @staticmethod
+    async def open(
+        target: DatabaseTarget | str, migrations: Sequence[Migration] = MIGRATIONS
+    ) -> Database:
+        """Open and migrate the database ``target`` names (a path, or a PostgreSQL URL)."""
+        if isinstance(target, str):
+            target = parse_target(target)
+        if isinstance(target, PostgresUrl):
+            from bot.storage.postgres import PostgresDatabase
 
-    async def _configure(self) -> None:
-        await self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await self._conn.execute("PRAGMA journal_mode = WAL")
-        await self._conn.execute("PRAGMA foreign_keys = ON")
-        await self._conn.execute("PRAGMA synchronous = NORMAL")
+            return await PostgresDatabase.connect(target, migrations)
+        from bot.storage.sqlite import SqliteDatabase
 
-    async def user_version(self) -> int:
-        version: int = (await self.fetchone("PRAGMA user_version"))[0]
-        return version
+        return await SqliteDatabase.connect(target, migrations)
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """One atomic unit of work; the connection is yours until the block ends."""
+
+    @abstractmethod
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def schema_version(self) -> int:
+        """The last migration applied (0: an empty database)."""
+
+    @abstractmethod
+    async def _schema_version_in(self, conn: Connection) -> int:
+        """``schema_version`` read inside a transaction."""
+
+    @abstractmethod
+    async def _set_schema_version(self, conn: Connection, version: int) -> None: ...
+
+    @abstractmethod
+    def _schema_statement(self, sql: str) -> str:
+        """A migration statement in this engine's dialect."""
+
+    async def write_probe(self) -> None:
+        """One small write, committed: proof the database takes writes now."""
+        version = await self.schema_version()
+        async with self.transaction() as conn:
+            await self._set_schema_version(conn, version)  # rewrites the same value
 
     async def _refuse_newer(self, migrations: Sequence[Migration]) -> None:
         """A database written by a newer bot is refused without a byte changed."""
-        current = await self.user_version()
+        current = await self.schema_version()
         latest = max((m.version for m in migrations), default=0)
         if current > latest:
             raise StorageError(
-                f"{self.path}: schema version {current} is newer than this bot knows "
+                f"{self.name}: schema version {current} is newer than this bot knows "
                 f"({latest}); upgrade the bot"
             )
 
     async def _migrate(self, migrations: Sequence[Migration]) -> None:
-        current = await self.user_version()
+        current = await self.schema_version()
         for migration in sorted(migrations, key=lambda m: m.version):
             if migration.version <= current:
                 continue
-            async with self.transaction() as tx:
+            async with self.transaction() as conn:
+                if await self._schema_version_in(conn) >= migration.version:
+                    continue  # another process starting at the same time applied it
                 for statement in _statements(migration.sql):
-                    await tx.execute(statement)
-                await tx.execute(f"PRAGMA user_version = {migration.version}")
-
-    async def _check_writable(self) -> None:
-        """Refuse at start a database this process cannot write (a file restored as root
-        for a bot running as another user), rather than answer every command "Sorry"."""
-        try:
-            await self.write_probe()
-        except sqlite3.OperationalError as exc:
-            raise StorageError(
-                f"{self.path}: cannot write to the database ({exc}); check the owner and "
-                "permissions of the file and its folder"
-            ) from exc
-
-    async def write_probe(self) -> None:
-        """One small write, committed: proof the database takes writes now."""
-        version = await self.user_version()
-        async with self.transaction() as tx:
-            await tx.execute(f"PRAGMA user_version = {version}")  # rewrites the same value
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One atomic unit of work; the connection is yours until the block ends.
-
-        A task cancelled at any point (a shutdown cancelling the heartbeat mid-write) never
-        leaves the transaction open: aiosqlite runs a statement to its end in its thread
-        whatever happens to the task awaiting it, so a BEGIN that ran is rolled back
-        before the cancellation goes on. Left open, it would hold the write lock for good
-        and every other connection would fail with "database is locked".
-        """
-        async with self._lock:
-            try:
-                await self._step("BEGIN IMMEDIATE")
-            except asyncio.CancelledError:
-                if self._conn.in_transaction:
-                    await self._step("ROLLBACK")
-                raise
-            try:
-                yield self._conn
-            except BaseException:
-                await self._step("ROLLBACK")
-                raise
-            await self._step("COMMIT")
-
-    async def _step(self, sql: str) -> None:
-        """Run ``sql`` to its end even if the caller is cancelled meanwhile (then the
-        cancellation is raised once it has run)."""
-        step = asyncio.ensure_future(self._conn.execute(sql))
-        try:
-            await asyncio.shield(step)
-        except asyncio.CancelledError:
-            await asyncio.wait({step})
-            raise
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self._lock, self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        async with self._lock, self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
-
-    async def backup(self, target: Path) -> None:
-        """Copy a consistent snapshot with SQLite's online backup API (safe while running)."""
-        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-        async with self._lock, aiosqlite.connect(target) as dest:
-            await self._conn.backup(dest)
+                    await conn.execute(self._schema_statement(statement))
+                await self._set_schema_version(conn, migration.version)
 
 
 def _statements(script: str) -> list[str]:
-    """Split a migration script into statements (executescript would COMMIT implicitly)."""
+    """Split a migration script into statements (run one by one, in one transaction)."""
     return [s.strip() for s in script.split(";") if s.strip()]
-
-
-def _prepare_path(path: Path) -> None:
-    """Create the folder; refuse a file that is not SQLite before SQLite touches it, so a
-    corrupt or foreign file is left exactly as it was (no WAL files created beside it)."""
-    if path.exists() and not path.is_file():
-        raise StorageError(f"{path}: is not a file")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StorageError(f"{path}: cannot create its folder: {exc.strerror}") from exc
-    if not path.exists():
-        return
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(16)
-    except OSError as exc:
-        raise StorageError(f"{path}: cannot read database: {exc.strerror}") from exc
-    if header and header != b"SQLite format 3\x00":
-        raise StorageError(f"{path}: not a SQLite database (corrupt or wrong file); left as is")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
+from bot.storage.connection import Connection, insert_returning_id
 from bot.storage.db import Database
+from bot.storage.dialect import upsert
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class ExerciseHistory:
     last_code: str | None
 
 
-async def record(conn: aiosqlite.Connection, guild_id: int, user_id: int, row: AttemptRow) -> None:
+async def record(conn: Connection, guild_id: int, user_id: int, row: AttemptRow) -> None:
     await conn.execute(
         "INSERT INTO exercise_attempts (guild_id, user_id, exercise_id, lesson_id, status,"
         " checks_passed, checks_total, code, submitted_at, points)"
@@ -44,10 +44,11 @@ async def record(conn: aiosqlite.Connection, guild_id: int, user_id: int, row: A
 
 
 async def history(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, exercise_id: str
+    conn: Connection, guild_id: int, user_id: int, exercise_id: str
 ) -> ExerciseHistory:
     async with conn.execute(
-        "SELECT count(*), coalesce(max(status = 'pass'), 0), coalesce(sum(status != 'pass'), 0),"
+        "SELECT count(*), coalesce(max(CASE WHEN status = 'pass' THEN 1 ELSE 0 END), 0),"
+        " coalesce(sum(CASE WHEN status = 'pass' THEN 0 ELSE 1 END), 0),"
         " (SELECT code FROM exercise_attempts WHERE guild_id = ?1 AND user_id = ?2"
         "  AND exercise_id = ?3 ORDER BY id DESC LIMIT 1),"
         " EXISTS (SELECT 1 FROM exercise_solutions_shown WHERE guild_id = ?1 AND user_id = ?2"
@@ -60,7 +61,7 @@ async def history(
     return ExerciseHistory(attempts, bool(solved), failed, bool(shown), last_code)
 
 
-async def solved(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> set[str]:
+async def solved(conn: Connection, guild_id: int, user_id: int) -> set[str]:
     async with conn.execute(
         "SELECT DISTINCT exercise_id FROM exercise_attempts"
         " WHERE guild_id = ? AND user_id = ? AND status = 'pass'",
@@ -70,26 +71,23 @@ async def solved(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> set
 
 
 async def solution_shown(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, exercise_id: str, now: float
+    conn: Connection, guild_id: int, user_id: int, exercise_id: str, now: float
 ) -> None:
     await conn.execute(
-        "INSERT OR IGNORE INTO exercise_solutions_shown (guild_id, user_id, exercise_id,"
-        " shown_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO exercise_solutions_shown (guild_id, user_id, exercise_id, shown_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (guild_id, user_id, exercise_id) DO NOTHING",
         (guild_id, user_id, exercise_id, now),
     )
 
 
-async def set_last_shown(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, exercise_id: str
-) -> None:
+async def set_last_shown(conn: Connection, guild_id: int, user_id: int, exercise_id: str) -> None:
     await conn.execute(
-        "INSERT OR REPLACE INTO exercise_last_shown (guild_id, user_id, exercise_id)"
-        " VALUES (?, ?, ?)",
+        upsert("exercise_last_shown", "guild_id, user_id, exercise_id", "guild_id, user_id"),
         (guild_id, user_id, exercise_id),
     )
 
 
-async def last_shown(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> str | None:
+async def last_shown(conn: Connection, guild_id: int, user_id: int) -> str | None:
     async with conn.execute(
         "SELECT exercise_id FROM exercise_last_shown WHERE guild_id = ? AND user_id = ?",
         (guild_id, user_id),
@@ -114,7 +112,7 @@ _ASSIGNMENT = "id, guild_id, channel_id, exercise_id, started_by, started_at, en
 
 
 async def start_assignment(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     channel_id: int,
     exercise_id: str,
@@ -122,13 +120,12 @@ async def start_assignment(
     started_at: float,
     ends_at: float,
 ) -> int:
-    cursor = await conn.execute(
+    return await insert_returning_id(
+        conn,
         "INSERT INTO class_exercises (guild_id, channel_id, exercise_id, started_by,"
         " started_at, ends_at) VALUES (?, ?, ?, ?, ?, ?)",
         (guild_id, channel_id, exercise_id, started_by, started_at, ends_at),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
 async def running_assignments(db: Database) -> list[AssignmentRow]:
@@ -138,7 +135,7 @@ async def running_assignments(db: Database) -> list[AssignmentRow]:
     return [AssignmentRow(*row) for row in rows]
 
 
-async def finish_assignment(conn: aiosqlite.Connection, assignment_id: int) -> bool:
+async def finish_assignment(conn: Connection, assignment_id: int) -> bool:
     """False if it was finished already (a stop racing the timer)."""
     cursor = await conn.execute(
         "UPDATE class_exercises SET state = 'finished' WHERE id = ? AND state = 'running'",
@@ -164,7 +161,7 @@ async def assignment_attempts(
         " min(CASE WHEN a.status = 'pass' THEN a.submitted_at END)"
         " FROM exercise_attempts a JOIN learners l USING (guild_id, user_id)"
         " WHERE a.guild_id = ? AND a.exercise_id = ? AND a.submitted_at >= ?"
-        " AND a.submitted_at <= ? GROUP BY a.user_id ORDER BY a.user_id",
+        " AND a.submitted_at <= ? GROUP BY a.user_id, l.display_name ORDER BY a.user_id",
         (row.guild_id, row.exercise_id, row.started_at, until),
     )
     return [AssignmentAttempts(*r) for r in rows]

@@ -12,12 +12,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-import aiosqlite
-
+from bot.storage.connection import Connection
 from bot.storage.db import Database
 
 T = TypeVar("T")
-Write = Callable[[aiosqlite.Connection, list[T]], Awaitable[None]]
+Write = Callable[[Connection, list[T]], Awaitable[None]]
 
 
 class GroupCommit(Generic[T]):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import aiosqlite
+from bot.storage.connection import Connection
+from bot.storage.dialect import upsert
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class GuildSettings:
 _NAMES = [f.name for f in fields(GuildSettings)]
 
 
-async def get(conn: aiosqlite.Connection, guild_id: int, default_timezone: str) -> GuildSettings:
+async def get(conn: Connection, guild_id: int, default_timezone: str) -> GuildSettings:
     async with conn.execute(
         f"SELECT {', '.join(_NAMES)} FROM guild_settings WHERE guild_id = ?", (guild_id,)
     ) as cursor:
@@ -26,10 +27,9 @@ async def get(conn: aiosqlite.Connection, guild_id: int, default_timezone: str) 
     return GuildSettings(*row) if row else GuildSettings(guild_id, timezone=default_timezone)
 
 
-async def put(conn: aiosqlite.Connection, settings: GuildSettings) -> None:
+async def put(conn: Connection, settings: GuildSettings) -> None:
     values = [getattr(settings, name) for name in _NAMES]
     await conn.execute(
-        f"INSERT OR REPLACE INTO guild_settings ({', '.join(_NAMES)})"
-        f" VALUES ({', '.join('?' * len(_NAMES))})",
+        upsert("guild_settings", ", ".join(_NAMES), "guild_id"),
         values,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import aiosqlite
+from bot.storage.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,13 @@ def row_of(values: Sequence[Any]) -> LearnerRow:
 
 
 async def ensure(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, display_name: str, now: float
+    conn: Connection, guild_id: int, user_id: int, display_name: str, now: float
 ) -> LearnerRow:
     """The learner's row, created on first contact; the display name is kept current."""
     await conn.execute(
         "INSERT INTO learners (guild_id, user_id, display_name, created_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (guild_id, user_id) DO UPDATE SET display_name = excluded.display_name"
-        " WHERE excluded.display_name != '' AND excluded.display_name != display_name",
+        " WHERE excluded.display_name != '' AND excluded.display_name != learners.display_name",
         (guild_id, user_id, display_name, now),
     )
     found = await get(conn, guild_id, user_id)
@@ -66,7 +66,7 @@ async def ensure(
     return found
 
 
-async def get(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> LearnerRow | None:
+async def get(conn: Connection, guild_id: int, user_id: int) -> LearnerRow | None:
     async with conn.execute(
         f"SELECT {COLUMNS} FROM learners WHERE guild_id = ? AND user_id = ?",
         (guild_id, user_id),
@@ -75,7 +75,7 @@ async def get(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> Learne
     return row_of(values) if values else None
 
 
-async def save_streak(conn: aiosqlite.Connection, row: LearnerRow) -> None:
+async def save_streak(conn: Connection, row: LearnerRow) -> None:
     await conn.execute(
         "UPDATE learners SET streak_current = ?, streak_best = ?, streak_freezes = ?,"
         " last_active_day = ? WHERE guild_id = ? AND user_id = ?",
@@ -91,7 +91,7 @@ async def save_streak(conn: aiosqlite.Connection, row: LearnerRow) -> None:
 
 
 async def add_points(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, points: int, week: str, now: float
+    conn: Connection, guild_id: int, user_id: int, points: int, week: str, now: float
 ) -> None:
     """Add to the all-time and this week's totals (negative points undo an award)."""
     if points == 0:
@@ -103,7 +103,7 @@ async def add_points(
     await conn.execute(
         "INSERT INTO weekly_points (guild_id, user_id, week, points, points_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, week, user_id) DO UPDATE SET"
-        " points = points + excluded.points, points_at = excluded.points_at",
+        " points = weekly_points.points + excluded.points, points_at = excluded.points_at",
         (guild_id, user_id, week, points, now),
     )
 
@@ -125,29 +125,31 @@ _ORDER = " ORDER BY points DESC, points_at, user_id"
 
 
 async def leaderboard(
-    conn: aiosqlite.Connection, guild_id: int, week: str | None, limit: int
+    conn: Connection, guild_id: int, week: str | None, limit: int
 ) -> list[RankRow]:
     """The top ``limit`` of the guild, all-time (``week`` None) or for one week."""
     sql, params = (_ALL_TIME, (guild_id,)) if week is None else (_WEEK, (guild_id, week))
-    async with conn.execute(f"SELECT * FROM ({sql}){_ORDER} LIMIT ?", (*params, limit)) as cursor:
+    async with conn.execute(
+        f"SELECT * FROM ({sql}) AS board{_ORDER} LIMIT ?", (*params, limit)
+    ) as cursor:
         rows = await cursor.fetchall()
     return [RankRow(i + 1, uid, name, pts) for i, (uid, name, pts, _) in enumerate(rows)]
 
 
 async def rank_of(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, week: str | None
+    conn: Connection, guild_id: int, user_id: int, week: str | None
 ) -> RankRow | None:
     """The caller's own place, computed with the same order as ``leaderboard``."""
     base, params = (_ALL_TIME, (guild_id,)) if week is None else (_WEEK, (guild_id, week))
     async with conn.execute(
-        f"SELECT * FROM ({base}) WHERE user_id = ?", (*params, user_id)
+        f"SELECT * FROM ({base}) AS board WHERE user_id = ?", (*params, user_id)
     ) as cursor:
         mine = await cursor.fetchone()
     if mine is None:
         return None
     uid, name, points, points_at = mine
     async with conn.execute(
-        f"SELECT count(*) FROM ({base}) WHERE points > ? OR (points = ? AND"
+        f"SELECT count(*) FROM ({base}) AS board WHERE points > ? OR (points = ? AND"
         " (points_at < ? OR (points_at = ? AND user_id < ?)))",
         (*params, points, points, points_at, points_at, uid),
     ) as cursor:
@@ -157,7 +159,7 @@ async def rank_of(
     return RankRow(ahead + 1, uid, name, points)
 
 
-async def forget(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> None:
+async def forget(conn: Connection, guild_id: int, user_id: int) -> None:
     """Delete the learner and (by cascade) everything recorded about them in this guild."""
     await conn.execute(
         "DELETE FROM learners WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from bot.storage.connection import Connection
+from bot.storage.dialect import upsert
 
 
 @dataclass(frozen=True)
@@ -18,24 +19,23 @@ class LeaseRow:
     renewed_at: float
 
 
-async def all_leases(conn: aiosqlite.Connection) -> list[LeaseRow]:
+async def all_leases(conn: Connection) -> list[LeaseRow]:
     async with conn.execute(
         "SELECT owner, first_shard, last_shard, shard_count, host, pid, renewed_at FROM leases"
     ) as cursor:
         return [LeaseRow(*row) for row in await cursor.fetchall()]
 
 
-async def put(conn: aiosqlite.Connection, row: LeaseRow) -> None:
+async def put(conn: Connection, row: LeaseRow) -> None:
     await conn.execute(
-        "INSERT OR REPLACE INTO leases"
-        " (owner, first_shard, last_shard, shard_count, host, pid, renewed_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        upsert("leases", "owner, first_shard, last_shard, shard_count, host, pid, renewed_at",
+               "owner"),
         (row.owner, row.first_shard, row.last_shard, row.shard_count, row.host, row.pid,
          row.renewed_at),
     )  # fmt: skip
 
 
-async def renew(conn: aiosqlite.Connection, owner: str, renewed_at: float) -> bool:
+async def renew(conn: Connection, owner: str, renewed_at: float) -> bool:
     """False when the row is gone: another process took the lease over."""
     cursor = await conn.execute(
         "UPDATE leases SET renewed_at = ? WHERE owner = ?", (renewed_at, owner)
@@ -43,5 +43,5 @@ async def renew(conn: aiosqlite.Connection, owner: str, renewed_at: float) -> bo
     return cursor.rowcount == 1
 
 
-async def delete(conn: aiosqlite.Connection, owner: str) -> None:
+async def delete(conn: Connection, owner: str) -> None:
     await conn.execute("DELETE FROM leases WHERE owner = ?", (owner,))

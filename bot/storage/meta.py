@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import aiosqlite
+from bot.storage.connection import Connection
+from bot.storage.dialect import upsert
 
 
-async def get(conn: aiosqlite.Connection, key: str) -> str | None:
+async def get(conn: Connection, key: str) -> str | None:
     async with conn.execute("SELECT value FROM bot_meta WHERE key = ?", (key,)) as cursor:
         row = await cursor.fetchone()
     return row[0] if row else None
 
 
-async def put(conn: aiosqlite.Connection, key: str, value: str) -> None:
-    await conn.execute("INSERT OR REPLACE INTO bot_meta (key, value) VALUES (?, ?)", (key, value))
+async def put(conn: Connection, key: str, value: str) -> None:
+    await conn.execute(upsert("bot_meta", "key, value", "key"), (key, value))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import aiosqlite
+from bot.storage.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class LessonAccuracy:
 
 
 async def record(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     user_id: int,
     question_id: str,
@@ -59,9 +59,7 @@ async def record(
     )
 
 
-async def answer_count(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, question_id: str
-) -> int:
+async def answer_count(conn: Connection, guild_id: int, user_id: int, question_id: str) -> int:
     async with conn.execute(
         "SELECT count(*) FROM quiz_answers WHERE guild_id = ? AND user_id = ? AND question_id = ?",
         (guild_id, user_id, question_id),
@@ -71,27 +69,26 @@ async def answer_count(
 
 
 async def answered_correctly(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, question_id: str
+    conn: Connection, guild_id: int, user_id: int, question_id: str
 ) -> bool:
     """Whether this question was ever answered right (uses the per-question index)."""
     async with conn.execute(
         "SELECT 1 FROM quiz_answers WHERE guild_id = ? AND user_id = ? AND question_id = ?"
-        " AND correct LIMIT 1",
+        " AND correct = 1 LIMIT 1",
         (guild_id, user_id, question_id),
     ) as cursor:
         return await cursor.fetchone() is not None
 
 
-async def history(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int
-) -> dict[str, QuestionHistory]:
+async def history(conn: Connection, guild_id: int, user_id: int) -> dict[str, QuestionHistory]:
     """Per question: counts and the outcome of the latest answer."""
     async with conn.execute(
         "SELECT question_id, count(*), sum(correct), max(answered_at),"
         " (SELECT q2.correct FROM quiz_answers q2 WHERE q2.guild_id = q.guild_id"
         "  AND q2.user_id = q.user_id AND q2.question_id = q.question_id"
         "  ORDER BY q2.id DESC LIMIT 1)"
-        " FROM quiz_answers q WHERE guild_id = ? AND user_id = ? GROUP BY question_id",
+        " FROM quiz_answers q WHERE guild_id = ? AND user_id = ?"
+        " GROUP BY guild_id, user_id, question_id",
         (guild_id, user_id),
     ) as cursor:
         rows = await cursor.fetchall()
@@ -101,9 +98,7 @@ async def history(
     }
 
 
-async def accuracy_by_lesson(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int
-) -> list[LessonAccuracy]:
+async def accuracy_by_lesson(conn: Connection, guild_id: int, user_id: int) -> list[LessonAccuracy]:
     async with conn.execute(
         "SELECT lesson_id, count(*), sum(correct) FROM quiz_answers"
         " WHERE guild_id = ? AND user_id = ? GROUP BY lesson_id ORDER BY lesson_id",
@@ -123,16 +118,16 @@ class FirstAttempt(NamedTuple):
 
 
 async def first_attempts(
-    conn: aiosqlite.Connection, guild_id: int | None, since: float | None = None
+    conn: Connection, guild_id: int | None, since: float | None = None
 ) -> list[FirstAttempt]:
     """Each learner's first answer to each question (in one guild, or all), if it was
     given with shuffled options: answers recorded before shuffling say little. With
     ``since``, only the first attempts made since then."""
     async with conn.execute(
         "SELECT guild_id, user_id, question_id, correct, chosen FROM quiz_answers AS a"
-        " WHERE (?1 IS NULL OR guild_id = ?1) AND shown_order IS NOT NULL"
-        " AND (?2 IS NULL OR answered_at >= ?2)"
-        " AND rowid = (SELECT min(rowid) FROM quiz_answers AS b WHERE b.guild_id = a.guild_id"
+        " WHERE (CAST(?1 AS INTEGER) IS NULL OR guild_id = ?1) AND shown_order IS NOT NULL"
+        " AND (CAST(?2 AS REAL) IS NULL OR answered_at >= ?2)"
+        " AND id = (SELECT min(id) FROM quiz_answers AS b WHERE b.guild_id = a.guild_id"
         " AND b.user_id = a.user_id AND b.question_id = a.question_id)",
         (guild_id, since),
     ) as cursor:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
+from bot.storage.connection import Connection, insert_returning_id
 from bot.storage.db import Database
+from bot.storage.dialect import upsert
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class ItemRow:
 
 
 async def add_upload(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     filename: str,
     uploaded_by: int,
@@ -46,15 +46,16 @@ async def add_upload(
     ) as cursor:
         row = await cursor.fetchone()
     version = int(row[0]) if row else 1
-    cursor = await conn.execute(
+    upload_id = await insert_returning_id(
+        conn,
         "INSERT INTO teacher_uploads (guild_id, version, filename, uploaded_by, uploaded_at,"
         " items) VALUES (?, ?, ?, ?, ?, ?)",
         (guild_id, version, filename, uploaded_by, uploaded_at, counted),
     )
-    upload_id = cursor.lastrowid
     await conn.executemany(
-        "INSERT OR REPLACE INTO teacher_items (guild_id, kind, item_id, upload_id, data)"
-        " VALUES (?, ?, ?, ?, ?)",
+        upsert(
+            "teacher_items", "guild_id, kind, item_id, upload_id, data", "guild_id, kind, item_id"
+        ),
         [(guild_id, item.kind, item.item_id, upload_id, item.data) for item in items],
     )
     return version
@@ -84,7 +85,7 @@ async def uploads(db: Database, guild_id: int) -> list[UploadRow]:
     return [UploadRow(*row) for row in rows]
 
 
-async def remove_upload(conn: aiosqlite.Connection, guild_id: int, version: int) -> None:
+async def remove_upload(conn: Connection, guild_id: int, version: int) -> None:
     """Remove what an upload still owns."""
     await conn.execute(
         "DELETE FROM teacher_items WHERE upload_id ="
@@ -93,7 +94,7 @@ async def remove_upload(conn: aiosqlite.Connection, guild_id: int, version: int)
     )
 
 
-async def remove_item(conn: aiosqlite.Connection, guild_id: int, item_id: str) -> None:
+async def remove_item(conn: Connection, guild_id: int, item_id: str) -> None:
     await conn.execute(
         "DELETE FROM teacher_items WHERE guild_id = ? AND item_id = ?", (guild_id, item_id)
     )
