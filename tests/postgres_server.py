@@ -80,8 +80,9 @@ def _run_as(ids: tuple[int, int] | None, argv: list[str], log: Path) -> None:
 
 
 @contextmanager
-def throwaway_server() -> Iterator[str]:
-    """Start a server of our own; yields its URL (user ``tutor``, trust on loopback)."""
+def throwaway_server(durable: bool = False) -> Iterator[str]:
+    """Start a server of our own; yields its URL (user ``tutor``, trust on loopback).
+    Tests run it without fsync; ``durable`` (benchmarks) keeps PostgreSQL's defaults."""
     initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
     if not initdb or not pg_ctl:
         raise NoServer("PostgreSQL tests skipped: no initdb (install Debian's postgresql)")
@@ -100,7 +101,7 @@ def throwaway_server() -> Iterator[str]:
              "--locale=C", "--no-sync"],
             log,
         )  # fmt: skip
-        port = _start(ids, pg_ctl, home, data, log)
+        port = _start(ids, pg_ctl, home, data, log, durable)
         try:
             yield f"postgresql://{SERVER_USER}@127.0.0.1:{port}/postgres"
         finally:
@@ -109,14 +110,14 @@ def throwaway_server() -> Iterator[str]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _start(ids: tuple[int, int] | None, pg_ctl: str, home: Path, data: Path, log: Path) -> int:
+def _start(
+    ids: tuple[int, int] | None, pg_ctl: str, home: Path, data: Path, log: Path, durable: bool
+) -> int:
     """Another process may take the free port between probe and bind: try a new one."""
+    fast = "" if durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     for attempt in range(START_ATTEMPTS):
         port = _free_port()
-        options = (
-            f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        )
+        options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c max_connections=300{fast}"
         try:
             _run_as(
                 ids, [pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "start"], log
