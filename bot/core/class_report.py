@@ -24,10 +24,11 @@ from zoneinfo import ZoneInfo
 
 from bot.core.context import CoreContext
 from bot.core.item_analysis import ItemReport, analyse
-from bot.core.scoring import Streak, displayed_streak, guild_timezone, local_day, local_midnight
+from bot.core.scoring import Streak, displayed_streak, local_day, local_midnight
 from bot.curriculum.models import Course, Lesson, Question
-from bot.storage import class_activity, quiz_answers
-from bot.storage.class_activity import QUARTER_HOUR, QuarterActivity
+from bot.storage import class_activity, guild_settings, quiz_answers
+from bot.storage.activity_quarters import QUARTER_HOUR
+from bot.storage.class_activity import QuarterActivity
 from bot.storage.learners import LearnerRow
 from bot.storage.quiz_answers import FirstAttempt
 
@@ -157,14 +158,14 @@ class ClassReports:
             raise ValueError(f"no lesson {lesson_id!r} in the course")
         lessons = (lesson,) if lesson else course.lessons
         now = self._ctx.now()
-        async with self._ctx.db.transaction() as conn:
-            timezone = await guild_timezone(conn, guild_id, self._ctx.default_timezone)
-            today = local_day(now, timezone)
-            days = PERIOD_DAYS.get(period)
-            first_day = today - timedelta(days=days - 1) if days else None
-            since = local_midnight(first_day, timezone).timestamp() if first_day else 0.0
-            attempts = await quiz_answers.first_attempts(conn, guild_id, since)
-        # Sorting out the first attempts (hundreds of thousands in a big class) is CPU
+        db = self._ctx.db
+        timezone = await guild_settings.timezone(db, guild_id, self._ctx.default_timezone)
+        today = local_day(now, timezone)
+        days = PERIOD_DAYS.get(period)
+        first_day = today - timedelta(days=days - 1) if days else None
+        since = local_midnight(first_day, timezone).timestamp() if first_day else 0.0
+        attempts = await quiz_answers.first_attempts(db, guild_id, since)
+        # Sorting out the first attempts (over a hundred thousand in a big class) is CPU
         # work: it runs in a thread, never stalling the loop, while the other reads run.
         (in_scope, lesson_rows, question_rows), (learners, activity, solved) = await asyncio.gather(
             asyncio.to_thread(_by_question, course, lessons, attempts),
@@ -187,15 +188,29 @@ class ClassReports:
 
     async def _activity(
         self, guild_id: int, since: float, lessons: Sequence[Lesson], lesson: Lesson | None
-    ) -> tuple[list[LearnerRow], list[QuarterActivity], dict[int, int]]:
-        """The learners, their activity by quarter hour and the exercises they solved."""
+    ) -> tuple[list[LearnerRow], Activity, dict[int, int]]:
+        """The learners, their activity and the exercises they solved: reads outside any
+        transaction (``since`` is a local midnight, so a quarter-hour boundary)."""
         db = self._ctx.db
         learners = await class_activity.learners_of(db, guild_id)
-        card_ids = [card.id for card in lesson.flashcards] if lesson else None
-        activity = await class_activity.activity(db, guild_id, since, card_ids)
+        quarters = await class_activity.activity(db, guild_id, since)
+        if lesson is None:
+            reviews = None
+        else:
+            card_ids = [card.id for card in lesson.flashcards]
+            reviews = await class_activity.reviews_of(db, guild_id, since, card_ids)
         exercise_ids = [e.id for row in lessons for e in row.exercises]
         solved = await class_activity.exercises_solved(db, guild_id, since, exercise_ids)
-        return learners, activity, solved
+        return learners, Activity(quarters, reviews), solved
+
+
+@dataclass(frozen=True)
+class Activity:
+    """The learners' busy quarter hours, and per learner the reviews of the lesson's
+    cards (None without a lesson: the quarters' reviews, of any card, count)."""
+
+    quarters: list[QuarterActivity]
+    lesson_reviews: dict[int, int] | None
 
 
 def _by_question(
@@ -211,7 +226,7 @@ def _by_question(
 
 def _students(
     learners: Iterable[LearnerRow],
-    activity: Iterable[QuarterActivity],
+    activity: Activity,
     local_days: LocalDays,
     attempts: Iterable[FirstAttempt],
     solved: dict[int, int],
@@ -219,9 +234,11 @@ def _students(
 ) -> tuple[StudentRow, ...]:
     cards: dict[int, int] = defaultdict(int)
     days: dict[int, set[date]] = defaultdict(set)
-    for row in activity:
+    for row in activity.quarters:
         cards[row.user_id] += row.reviews
         days[row.user_id].add(local_days.of(row.quarter))
+    if activity.lesson_reviews is not None:
+        cards = defaultdict(int, activity.lesson_reviews)
     answered: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # right, answered
     for attempt in attempts:
         answered[attempt.user_id][0] += attempt.correct

@@ -169,7 +169,7 @@ class Flashcards:
                     last.card_id, "", last.previous_fsrs, last.previous_due or 0.0
                 )
                 await cards.put_state(act.conn, who.guild_id, who.user_id, restored, "")
-            await cards.delete_review(act.conn, last.id)
+            await cards.delete_review(act.conn, who.guild_id, who.user_id, last)
             reviewed = datetime.fromtimestamp(last.reviewed_at, UTC)
             week = week_key(local_day(reviewed, act.timezone))
             await learners.add_points(

@@ -84,14 +84,14 @@ def analyse(course: Course, attempts: Iterable[FirstAttempt]) -> list[ItemReport
     return reports
 
 
-def _rest_score(total: list[int], correct: bool) -> float | None:
+def _rest_score(total: list[int], correct: int) -> float | None:
     """The learner's share right on every other question (their totals less this one
     answer: one pass over the attempts, not one per question), or None if there is none."""
     right, answered = total
     return (right - correct) / (answered - 1) if answered > 1 else None
 
 
-def _pb(pairs: list[tuple[bool, float]]) -> float | None:
+def _pb(pairs: list[tuple[int, float]]) -> float | None:
     """Point-biserial correlation of right/wrong with the rest score."""
     if len(pairs) < 2:
         return None
@@ -113,7 +113,6 @@ class ItemAnalysis:
 
     async def report(self, guild_id: int | None = None) -> list[ItemReport]:
         """Every question with first attempts (in one guild, or everywhere)."""
-        async with self._ctx.db.transaction() as conn:
-            attempts = await quiz_answers.first_attempts(conn, guild_id)
+        attempts = await quiz_answers.first_attempts(self._ctx.db, guild_id)
         course = self._ctx.course if guild_id is None else self._ctx.course_for(guild_id)
         return analyse(course, attempts)

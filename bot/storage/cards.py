@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.storage import activity_quarters
 from bot.storage.connection import Connection, insert_returning_id
 
 
@@ -135,6 +136,8 @@ async def log_review(
     previous: CardStateRow | None,
     points: int,
 ) -> int:
+    """Log a rating (and count it in ``activity_quarters``); the new row's id."""
+    await activity_quarters.count(conn, guild_id, user_id, reviewed_at, reviews=1)
     return await insert_returning_id(
         conn,
         "INSERT INTO review_log (guild_id, user_id, card_id, rating, reviewed_at,"
@@ -162,8 +165,10 @@ async def last_review(conn: Connection, guild_id: int, user_id: int) -> ReviewRo
     return ReviewRow(*row) if row else None
 
 
-async def delete_review(conn: Connection, review_id: int) -> None:
-    await conn.execute("DELETE FROM review_log WHERE id = ?", (review_id,))
+async def delete_review(conn: Connection, guild_id: int, user_id: int, review: ReviewRow) -> None:
+    """Take a logged rating back, from ``activity_quarters`` too."""
+    await conn.execute("DELETE FROM review_log WHERE id = ?", (review.id,))
+    await activity_quarters.count(conn, guild_id, user_id, review.reviewed_at, reviews=-1)
 
 
 async def reviews_since(conn: Connection, guild_id: int, user_id: int, since: float) -> int:

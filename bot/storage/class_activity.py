@@ -1,23 +1,22 @@
-"""Guild-wide aggregates for the class report, over ``learners``, ``review_log``,
-``quiz_answers`` and ``exercise_attempts``.
+"""Guild-wide reads for the class report, over ``learners``, ``activity_quarters``,
+``review_log``, ``quiz_answers`` and ``exercise_attempts``.
 
-Each function is one read (``Database.fetchall``): the connection's lock is held per
-query, not for the whole report, so a class quiz's answers interleave with a big report.
-Activity is grouped by quarter hour in SQL (every timezone's offset is a whole number
-of quarter hours), so the core can turn each bucket into a local day exactly, daylight
-saving included, from tens of thousands of rows rather than every event.
+Each function is one read (``Database.fetchall``), outside any transaction: no write
+lock is held, and the connection's lock only per query, so a class quiz's answers
+interleave with a big report. Activity comes counted per quarter hour
+(``activity_quarters``), so the core turns each bucket into a local day exactly from
+tens of thousands of rows rather than every event. Lists of ids are bound one
+placeholder each: the SQL text holds no content.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import NamedTuple
 
+from bot.storage.activity_quarters import quarter_of
 from bot.storage.db import Database
 from bot.storage.learners import COLUMNS, LearnerRow, row_of
-
-QUARTER_HOUR = 900  # seconds
 
 
 class QuarterActivity(NamedTuple):
@@ -26,7 +25,7 @@ class QuarterActivity(NamedTuple):
 
     user_id: int
     quarter: int
-    reviews: int  # ratings of the cards asked about (answers, exercises: activity only)
+    reviews: int  # ratings of any card (answers, exercises: activity only)
 
 
 async def learners_of(db: Database, guild_id: int) -> list[LearnerRow]:
@@ -35,40 +34,45 @@ async def learners_of(db: Database, guild_id: int) -> list[LearnerRow]:
     return [row_of(row) for row in rows]
 
 
-async def activity(
-    db: Database, guild_id: int, since: float, card_ids: Iterable[str] | None
-) -> list[QuarterActivity]:
-    """Per learner, each quarter hour since ``since`` with a review, a quiz answer or an
-    exercise submitted, and
-    how many of its reviews were of ``card_ids`` (None: of any card). The ids are one
-    JSON parameter, as in ``cards``: constant SQL text, nothing built from content."""
-    ids = None if card_ids is None else json.dumps(list(card_ids))
+async def activity(db: Database, guild_id: int, since: float) -> list[QuarterActivity]:
+    """Per learner, each quarter hour from the one ``since`` falls in with a review, a quiz
+    answer or an exercise submitted, and its number of reviews."""
     rows = await db.fetchall(
-        "WITH deck(card_id) AS (SELECT value FROM json_each(?3))"
-        " SELECT user_id, quarter, sum(reviews) FROM ("
-        "  SELECT user_id, CAST(reviewed_at / ?4 AS INTEGER) AS quarter,"
-        "   (?3 IS NULL OR card_id IN deck) AS reviews"
-        "  FROM review_log WHERE guild_id = ?1 AND reviewed_at >= ?2"
-        "  UNION ALL"
-        "  SELECT user_id, CAST(answered_at / ?4 AS INTEGER), 0"
-        "  FROM quiz_answers WHERE guild_id = ?1 AND answered_at >= ?2"
-        "  UNION ALL"
-        "  SELECT user_id, CAST(submitted_at / ?4 AS INTEGER), 0"
-        "  FROM exercise_attempts WHERE guild_id = ?1 AND submitted_at >= ?2)"
-        " GROUP BY user_id, quarter",
-        (guild_id, since, ids, QUARTER_HOUR),
+        "SELECT user_id, quarter, reviews FROM activity_quarters"
+        " WHERE guild_id = ? AND quarter >= ?",
+        (guild_id, quarter_of(since)),
     )
     return list(map(QuarterActivity._make, rows))
 
 
+async def reviews_of(
+    db: Database, guild_id: int, since: float, card_ids: Sequence[str]
+) -> dict[int, int]:
+    """Per learner, how many ratings of ``card_ids`` they gave since ``since``."""
+    if not card_ids:
+        return {}
+    rows = await db.fetchall(
+        "SELECT user_id, count(*) FROM review_log WHERE guild_id = ? AND reviewed_at >= ?"
+        f" AND card_id IN ({_placeholders(card_ids)}) GROUP BY user_id",
+        (guild_id, since, *card_ids),
+    )
+    return {user_id: reviews for user_id, reviews in rows}
+
+
 async def exercises_solved(
-    db: Database, guild_id: int, since: float, exercise_ids: Iterable[str]
+    db: Database, guild_id: int, since: float, exercise_ids: Sequence[str]
 ) -> dict[int, int]:
     """Per learner, how many of ``exercise_ids`` they passed since ``since``."""
+    if not exercise_ids:
+        return {}
     rows = await db.fetchall(
         "SELECT user_id, count(DISTINCT exercise_id) FROM exercise_attempts"
-        " WHERE guild_id = ?1 AND submitted_at >= ?2 AND status = 'pass'"
-        " AND exercise_id IN (SELECT value FROM json_each(?3)) GROUP BY user_id",
-        (guild_id, since, json.dumps(list(exercise_ids))),
+        " WHERE guild_id = ? AND submitted_at >= ? AND status = 'pass'"
+        f" AND exercise_id IN ({_placeholders(exercise_ids)}) GROUP BY user_id",
+        (guild_id, since, *exercise_ids),
     )
     return {user_id: solved for user_id, solved in rows}
+
+
+def _placeholders(ids: Sequence[str]) -> str:
+    return ", ".join("?" * len(ids))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.storage import activity_quarters
 from bot.storage.connection import Connection, insert_returning_id
 from bot.storage.db import Database
 from bot.storage.dialect import upsert
@@ -34,6 +35,8 @@ class ExerciseHistory:
 
 
 async def record(conn: Connection, guild_id: int, user_id: int, row: AttemptRow) -> None:
+    """Store a graded attempt (and count it in ``activity_quarters``)."""
+    await activity_quarters.count(conn, guild_id, user_id, row.submitted_at, submissions=1)
     await conn.execute(
         "INSERT INTO exercise_attempts (guild_id, user_id, exercise_id, lesson_id, status,"
         " checks_passed, checks_total, code, submitted_at, points)"

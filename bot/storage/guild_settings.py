@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from bot.storage.connection import Connection
+from bot.storage.db import Database
 from bot.storage.dialect import upsert
 
 
@@ -33,3 +34,9 @@ async def put(conn: Connection, settings: GuildSettings) -> None:
         upsert("guild_settings", ", ".join(_NAMES), "guild_id"),
         values,
     )
+
+
+async def timezone(db: Database, guild_id: int, default_timezone: str) -> str:
+    """The guild's timezone, read outside any transaction (a report that writes nothing)."""
+    row = await db.fetchone("SELECT timezone FROM guild_settings WHERE guild_id = ?", (guild_id,))
+    return str(row[0]) if row else default_timezone

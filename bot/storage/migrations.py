@@ -290,4 +290,40 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX teacher_items_upload ON teacher_items (upload_id)
         """,
     ),
+    Migration(
+        10,
+        "the class report's bookkeeping, kept as activity happens: each learner's activity"
+        " per quarter hour, first attempts flagged, reviews indexed by card",
+        """
+        CREATE TABLE activity_quarters (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            quarter INTEGER NOT NULL,
+            reviews INTEGER NOT NULL DEFAULT 0,
+            answers INTEGER NOT NULL DEFAULT 0,
+            submissions INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (guild_id, user_id, quarter),
+            FOREIGN KEY (guild_id, user_id) REFERENCES learners ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        INSERT INTO activity_quarters (guild_id, user_id, quarter, reviews, answers, submissions)
+        SELECT guild_id, user_id, CAST(x AS INTEGER) - CASE WHEN CAST(x AS INTEGER) > x
+            THEN 1 ELSE 0 END AS quarter, sum(reviews), sum(answers), sum(submissions)
+        FROM (
+            SELECT guild_id, user_id, reviewed_at / 900.0 AS x, 1 AS reviews, 0 AS answers,
+                0 AS submissions FROM review_log
+            UNION ALL
+            SELECT guild_id, user_id, answered_at / 900.0, 0, 1, 0 FROM quiz_answers
+            UNION ALL
+            SELECT guild_id, user_id, submitted_at / 900.0, 0, 0, 1 FROM exercise_attempts
+        ) AS events
+        GROUP BY guild_id, user_id, quarter;
+
+        ALTER TABLE quiz_answers ADD COLUMN first_attempt INTEGER NOT NULL DEFAULT 0;
+        UPDATE quiz_answers SET first_attempt = 1 WHERE id IN (
+            SELECT min(id) FROM quiz_answers GROUP BY guild_id, user_id, question_id);
+        CREATE INDEX quiz_answers_first ON quiz_answers (guild_id, first_attempt, answered_at);
+
+        CREATE INDEX review_log_card ON review_log (guild_id, card_id, reviewed_at, user_id)
+        """,
+    ),
 )

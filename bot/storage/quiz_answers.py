@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from bot.storage import activity_quarters
 from bot.storage.connection import Connection
+from bot.storage.db import Database
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,16 @@ async def record(
     shown_order: str,
 ) -> None:
     """``chosen`` is the option's index in the content; ``shown_order`` the content
-    indices in the order they were shown (``"2,0,1,3"``), for item analysis."""
+    indices in the order they were shown (``"2,0,1,3"``), for item analysis. The row is
+    flagged ``first_attempt`` if the learner had never answered the question (item
+    analysis reads only those), and the answer is counted in ``activity_quarters``."""
+    await activity_quarters.count(conn, guild_id, user_id, answered_at, answers=1)
     await conn.execute(
         "INSERT INTO quiz_answers (guild_id, user_id, question_id, lesson_id, correct,"
-        " answered_at, points, source, chosen, shown_order)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " answered_at, points, source, chosen, shown_order, first_attempt)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, CASE WHEN EXISTS (SELECT 1"
+        " FROM quiz_answers WHERE guild_id = ?1 AND user_id = ?2 AND question_id = ?3)"
+        " THEN 0 ELSE 1 END)",
         (
             guild_id,
             user_id,
@@ -113,23 +120,28 @@ class FirstAttempt(NamedTuple):
     guild_id: int
     user_id: int
     question_id: str
-    correct: bool
+    correct: int  # 1 right, 0 wrong
     chosen: int
 
 
 async def first_attempts(
-    conn: Connection, guild_id: int | None, since: float | None = None
+    db: Database, guild_id: int | None, since: float | None = None
 ) -> list[FirstAttempt]:
     """Each learner's first answer to each question (in one guild, or all), if it was
     given with shuffled options: answers recorded before shuffling say little. With
-    ``since``, only the first attempts made since then."""
-    async with conn.execute(
-        "SELECT guild_id, user_id, question_id, correct, chosen FROM quiz_answers AS a"
-        " WHERE (CAST(?1 AS INTEGER) IS NULL OR guild_id = ?1) AND shown_order IS NOT NULL"
-        " AND (CAST(?2 AS REAL) IS NULL OR answered_at >= ?2)"
-        " AND id = (SELECT min(id) FROM quiz_answers AS b WHERE b.guild_id = a.guild_id"
-        " AND b.user_id = a.user_id AND b.question_id = a.question_id)",
-        (guild_id, since),
-    ) as cursor:
-        rows = await cursor.fetchall()
-    return [FirstAttempt(g, u, q, bool(c), int(o)) for g, u, q, c, o in rows]
+    ``since``, only the first attempts made since then. A read outside any transaction:
+    a big class's report holds no write lock while it reads."""
+    where = ["first_attempt = 1", "shown_order IS NOT NULL"]
+    params: list[object] = []
+    if guild_id is not None:
+        where.append("guild_id = ?")
+        params.append(guild_id)
+    if since is not None:
+        where.append("answered_at >= ?")
+        params.append(since)
+    rows = await db.fetchall(
+        "SELECT guild_id, user_id, question_id, correct, chosen FROM quiz_answers"
+        f" WHERE {' AND '.join(where)}",
+        params,
+    )
+    return list(map(FirstAttempt._make, rows))
