@@ -164,7 +164,8 @@ class ClassReports:
         days = PERIOD_DAYS.get(period)
         first_day = today - timedelta(days=days - 1) if days else None
         since = local_midnight(first_day, timezone).timestamp() if first_day else 0.0
-        attempts = await quiz_answers.first_attempts(db, guild_id, since)
+        question_ids = [q.id for q in lesson.questions] if lesson else None
+        attempts = await quiz_answers.first_attempts(db, guild_id, since, question_ids)
         # Sorting out the first attempts (over a hundred thousand in a big class) is CPU
         # work: it runs in a thread, never stalling the loop, while the other reads run.
         (in_scope, lesson_rows, question_rows), (learners, activity, solved) = await asyncio.gather(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -125,12 +126,16 @@ class FirstAttempt(NamedTuple):
 
 
 async def first_attempts(
-    db: Database, guild_id: int | None, since: float | None = None
+    db: Database,
+    guild_id: int | None,
+    since: float | None = None,
+    question_ids: Sequence[str] | None = None,
 ) -> list[FirstAttempt]:
     """Each learner's first answer to each question (in one guild, or all), if it was
     given with shuffled options: answers recorded before shuffling say little. With
-    ``since``, only the first attempts made since then. A read outside any transaction:
-    a big class's report holds no write lock while it reads."""
+    ``since``, only the first attempts made since then; with ``question_ids``, only those
+    to these questions (one placeholder each). A read outside any transaction: a big
+    class's report holds no write lock while it reads."""
     where = ["first_attempt = 1", "shown_order IS NOT NULL"]
     params: list[object] = []
     if guild_id is not None:
@@ -139,6 +144,11 @@ async def first_attempts(
     if since is not None:
         where.append("answered_at >= ?")
         params.append(since)
+    if question_ids is not None:
+        if not question_ids:
+            return []
+        where.append(f"question_id IN ({', '.join('?' * len(question_ids))})")
+        params.extend(question_ids)
     rows = await db.fetchall(
         "SELECT guild_id, user_id, question_id, correct, chosen FROM quiz_answers"
         f" WHERE {' AND '.join(where)}",
