@@ -213,6 +213,15 @@ class Activity:
     quarters: list[QuarterActivity]
     lesson_reviews: dict[int, int] | None
 
+    def cards_reviewed(self) -> dict[int, int]:
+        """Per learner, the reviews that count: of the lesson's cards, or of any card."""
+        if self.lesson_reviews is not None:
+            return self.lesson_reviews
+        reviews: dict[int, int] = defaultdict(int)
+        for row in self.quarters:
+            reviews[row.user_id] += row.reviews
+        return reviews
+
 
 def _by_question(
     course: Course, lessons: Sequence[Lesson], attempts: Iterable[FirstAttempt]
@@ -233,13 +242,10 @@ def _students(
     solved: dict[int, int],
     today: date,
 ) -> tuple[StudentRow, ...]:
-    cards: dict[int, int] = defaultdict(int)
+    cards = activity.cards_reviewed()
     days: dict[int, set[date]] = defaultdict(set)
     for row in activity.quarters:
-        cards[row.user_id] += row.reviews
         days[row.user_id].add(local_days.of(row.quarter))
-    if activity.lesson_reviews is not None:
-        cards = defaultdict(int, activity.lesson_reviews)
     answered: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # right, answered
     for attempt in attempts:
         answered[attempt.user_id][0] += attempt.correct
