@@ -22,8 +22,11 @@ from bot.render.class_report import (
 from bot.storage import exercises, learners
 from bot.storage.exercises import AttemptRow
 from tests.class_seed import seed_class, wrong_option
+from tests.conftest import both_engines
 from tests.factories import make_course
 from tests.test_console import run_script
+
+pytestmark = both_engines
 
 GUILD = 5
 

@@ -5,7 +5,6 @@ report computed from the events before the bookkeeping existed."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,8 +16,11 @@ from bot.core.tutor import Tutor
 from bot.storage import Database
 from bot.storage.migrations import MIGRATIONS
 from tests.class_seed import seed_class, wrong_option
+from tests.conftest import both_engines
 from tests.factories import FakeClock, open_tutor
 from tests.test_class_report import submit
+
+pytestmark = both_engines  # those that take the tutor or the database_target fixture
 
 GUILD = 5
 BEFORE_BOOKKEEPING = [m for m in MIGRATIONS if m.version < 10]
@@ -191,17 +193,64 @@ async def copy_as_before_bookkeeping(source: Database, path: Path) -> None:
         await target.close()
 
 
-async def test_a_report_reads_while_another_process_holds_the_write_lock(tutor, clock) -> None:
+async def test_a_report_reads_while_another_process_holds_the_write_lock(
+    tutor, clock, database_target
+) -> None:
     """The report writes nothing, so it takes no write lock: a class quiz in another
     process committing meanwhile neither waits for it nor makes it wait."""
     await seed_class(tutor, clock, GUILD)
-    other = sqlite3.connect(tutor.ctx.db.path, isolation_level=None)
+    other = await Database.open(database_target)
     try:
-        other.execute("BEGIN IMMEDIATE")
-        report = await tutor.class_report.report(GUILD, "all-time")
-        items = await tutor.items.report(GUILD)
-        other.execute("ROLLBACK")
+        async with other.transaction():  # SQLite's write lock; PostgreSQL's advisory one
+            report = await tutor.class_report.report(GUILD, "all-time")
+            items = await tutor.items.report(GUILD)
     finally:
-        other.close()
+        await other.close()
     assert [s.name for s in report.students] == ["ann", "ben", "cid"]
     assert items
+
+
+async def test_the_backfill_puts_events_in_the_quarter_they_fall_in(database_target) -> None:
+    """Just before a quarter-hour boundary is the quarter before it, on both engines
+    (PostgreSQL's CAST rounds where SQLite's truncates: the migration corrects it)."""
+    old = await Database.open(database_target, BEFORE_BOOKKEEPING)
+    try:
+        async with old.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO learners (guild_id, user_id, created_at) VALUES (?, ?, ?)",
+                (GUILD, 1, 0.0),
+            )
+            for at in (1_764_000_899.99, 1_764_000_900.0, 1_764_001_349.5):
+                await conn.execute(
+                    "INSERT INTO review_log (guild_id, user_id, card_id, rating, reviewed_at,"
+                    " points) VALUES (?, ?, 'c', 3, ?, 2)",
+                    (GUILD, 1, at),
+                )
+            for question, at in (("q1", 1_764_000_899.5), ("q1", 1_764_000_950.0), ("q2", 960.0)):
+                await conn.execute(
+                    "INSERT INTO quiz_answers (guild_id, user_id, question_id, lesson_id,"
+                    " correct, answered_at, points, chosen, shown_order)"
+                    " VALUES (?, ?, ?, 'l', 1, ?, 10, 0, '0,1')",
+                    (GUILD, 1, question, at),
+                )
+            await conn.execute(
+                "INSERT INTO exercise_attempts (guild_id, user_id, exercise_id, lesson_id, status,"
+                " checks_passed, checks_total, code, submitted_at, points)"
+                " VALUES (?, ?, 'e', 'l', 'pass', 1, 1, '', ?, 0)",
+                (GUILD, 1, 1_764_001_799.9),
+            )
+    finally:
+        await old.close()
+    db = await Database.open(database_target)
+    try:
+        quarters, first = await bookkept(db)
+        assert (quarters, first) == await from_the_events(db)
+        boundary = 1_764_000_900 // 900
+        assert quarters == {
+            (GUILD, 1, 1): (0, 1, 0),
+            (GUILD, 1, boundary - 1): (1, 1, 0),
+            (GUILD, 1, boundary): (2, 1, 1),
+        }
+        assert len(first) == 2
+    finally:
+        await db.close()
