@@ -16,7 +16,7 @@ import discord
 import yarl
 
 from bot.config import Settings, load_settings
-from bot.core.lease import EVERY_SHARD, LeaseHeld
+from bot.core.lease import LeaseHeld
 from bot.core.tutor import StartupError, Tutor
 from bot.discord.client import TutorBot
 from bot.ops.clock import system_clock
@@ -60,7 +60,7 @@ async def run_bot(settings: Settings) -> int:
     point_discord_py_at(settings)
     try:
         async with Tutor.from_settings(settings, system_clock) as tutor:
-            lease = await tutor.take_lease(EVERY_SHARD)
+            lease = await tutor.take_lease(settings.shards)
             await _serve(TutorBot(settings, tutor), settings.discord_token, lease.lost)
             if lease.lost.is_set():
                 return 1
