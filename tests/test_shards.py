@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
+from bot.config import load_settings
 from bot.core.context import CONSOLE_GUILD
 from bot.core.shards import EVERY_SHARD, ShardRange, shard_of
 from bot.discord.client import discord_guilds
+from bot.ops.health import heartbeat_path
+
+NO_FILE = Path("/nonexistent/config.yaml")
 
 
 def guild_on(shard: int, count: int, n: int = 0) -> int:
@@ -86,6 +91,15 @@ def test_the_overlap_rule_agrees_with_trying_every_guild() -> None:
         cycle = a.count * b.count
         shared = any(a.holds(t << 22) and b.holds(t << 22) for t in range(cycle))
         assert a.overlaps(b) == shared, (a, b)
+
+
+def test_processes_beside_one_database_each_have_their_own_heartbeat() -> None:
+    def heartbeat(**env: str) -> Path:
+        return heartbeat_path(load_settings({"TUTOR_DB": "/srv/tutor.sqlite3", **env}, NO_FILE))
+
+    paths = [heartbeat(), heartbeat(TUTOR_SHARDS="0/2"), heartbeat(TUTOR_SHARDS="1/2")]
+    assert paths[0] == Path("/srv/bot.heartbeat")
+    assert len(set(paths)) == 3 and {p.parent for p in paths} == {Path("/srv")}
 
 
 def test_a_range_reads_as_it_is_written() -> None:

@@ -110,7 +110,7 @@ class TutorBot(commands.AutoShardedBot):
 
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file while connected (``python -m bot health`` reads it)."""
-        path = heartbeat_path(self.settings.data_folder)
+        path = heartbeat_path(self.settings)
         while True:
             if self.is_ready() and not self.is_closed():
                 await beat(self.tutor, path)
@@ -154,7 +154,8 @@ class TutorBot(commands.AutoShardedBot):
         with them scanned versus 1-4 ms frozen (bench/RESULTS.md)."""
         gc.collect()
         gc.freeze()
-        log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
+        log.info("connected as %s to %d guild(s) on %s", self.user, len(self.guilds),
+                 self.settings.shards)  # fmt: skip
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """One log line per interaction, with its context (never tokens or outputs)."""
