@@ -173,3 +173,22 @@ async def test_two_processes_on_disjoint_shards_serve_each_guild_once(
     edits = [*question.history, question.to_payload()]
     assert not any("ended early" in str(edit["embeds"]) for edit in edits)
     assert "stopped" in str(fake.messages(quiz_guild.text_channel)[-1].embeds)
+
+
+async def test_too_few_shards_for_the_bots_servers_is_one_clear_line(
+    fake: FakeDiscord, database: Path
+) -> None:
+    """Discord closes a connection whose shard count is below what the bot's servers
+    need (4011); the stand-in needs its recommended count of 2."""
+    with refused_port() as no_sandbox:
+        bot = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=ROOT,
+            env=bot_env(fake, database, no_sandbox, TUTOR_SHARDS="0/1"),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        async with asyncio.timeout(PATIENCE_S):
+            _, errors = await bot.communicate()
+    assert bot.returncode == 1
+    [line] = errors.decode().splitlines()
+    assert line.startswith("Discord closed the gateway connection (code 4011): the bot's")
+    assert "TUTOR_SHARDS" in line

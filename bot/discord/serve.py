@@ -22,6 +22,10 @@ from bot.discord.client import TutorBot
 from bot.ops.clock import system_clock
 
 log = logging.getLogger("bot")
+SHARD_REFUSALS = {
+    4010: ": an invalid shard; check TUTOR_SHARDS",
+    4011: ": the bot's servers need more shards than TUTOR_SHARDS counts; raise its count",
+}
 
 
 def point_discord_py_at(settings: Settings) -> None:
@@ -69,6 +73,11 @@ async def run_bot(settings: Settings) -> int:
         return 1
     except discord.LoginFailure as exc:
         print(f"Discord refused the token: {exc}", file=sys.stderr)
+        return 1
+    except discord.ConnectionClosed as exc:
+        # Only closes discord.py does not reconnect after reach here (4010-4013).
+        why = SHARD_REFUSALS.get(exc.code, "")
+        print(f"Discord closed the gateway connection (code {exc.code}){why}", file=sys.stderr)
         return 1
     except (aiohttp.ClientError, OSError) as exc:
         # Before the first connection; once connected, discord.py reconnects by itself.

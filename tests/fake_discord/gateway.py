@@ -6,7 +6,8 @@ RESUME -> RESUMED (or INVALID_SESSION for an unknown session), REQUEST_GUILD_MEM
 one GUILD_MEMBERS_CHUNK. Presence and voice updates are accepted and ignored.
 
 Sharding as Discord does it: an IDENTIFY with `shard: [id, count]` makes a connection
-of that shard; it is sent only the guilds on it (`(guild_id >> 22) % count == id`) and
+of that shard (closed with 4011 when `count` is below the recommended count, taken here
+as the bot's minimum); it is sent only the guilds on it (`(guild_id >> 22) % count == id`) and
 only their events (an event without a guild, like a DM's interaction, goes to shard 0).
 A connection without `shard` carries every guild.
 """
@@ -28,7 +29,7 @@ from .state import World
 
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, REQUEST_MEMBERS = 0, 1, 2, 6, 8
 INVALID_SESSION, HELLO, HEARTBEAT_ACK = 9, 10, 11
-AUTHENTICATION_FAILED, INVALID_SHARD, DISALLOWED_INTENTS = 4004, 4010, 4014
+AUTHENTICATION_FAILED, INVALID_SHARD, SHARDING_REQUIRED, DISALLOWED_INTENTS = 4004, 4010, 4011, 4014
 # Long enough that discord.py's heartbeat thread stays quiet during a test.
 HEARTBEAT_INTERVAL_MS = 41_250
 PRIVILEGED_INTENTS = Intents(members=True, presences=True, message_content=True).value
@@ -146,6 +147,9 @@ class Gateway:
         if shard is not None:
             if not (len(shard) == 2 and 0 <= shard[0] < shard[1]):
                 await session.ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+                return
+            if shard[1] < self._world.shard_count:  # too few for the bot's guilds
+                await session.ws.close(code=SHARDING_REQUIRED, message=b"Sharding required.")
                 return
             session.shard = (int(shard[0]), int(shard[1]))
         self.identifies.append(data)
