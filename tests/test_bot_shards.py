@@ -1,8 +1,9 @@
-"""Several bot processes: `python -m bot run` on shards 0/2 and on 1/2 of one database,
-against the stand-in with guilds on both shards. Each guild is served by the process of
-its shard alone: every interaction is answered once, by that process; each guild's daily
-prompt goes out once, from that process; a process starting never touches the other's
-running class quiz; a third process whose shards overlap is refused in one line."""
+"""Several bot processes: `python -m bot run` on shards 0/2 and on 1/2 of one database
+(SQLite, and PostgreSQL), against the stand-in with guilds on both shards. Each guild is
+served by the process of its shard alone: every interaction is answered once, by that
+process; each guild's daily prompt goes out once, from that process; a process starting
+never touches the other's running class quiz; a third process whose shards overlap is
+refused in one line."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ import pytest
 
 from bot.core.tutor import Tutor
 from bot.curriculum.models import Course
-from tests.conftest import ROOT
+from bot.storage.target import DatabaseTarget, PostgresUrl
+from tests.conftest import ROOT, both_engines
 from tests.fake_discord import FakeDiscord, FakeGuild, FakeInteraction, FakeMessage
 from tests.fake_discord.models import shard_of
 from tests.test_bot_process import (
@@ -31,18 +33,28 @@ from tests.test_bot_process import (
     unless_it_exits,
 )
 
+pytestmark = both_engines
+
 T = TypeVar("T")
 SHARDS = 2
 
 
-@pytest.fixture(params=["sqlite"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    """What both processes are given as TUTOR_DB: one SQLite file, opened by both (each
-    process holds the lease of its own shard)."""
-    return tmp_path / "tutor.sqlite3"
+@pytest.fixture
+def settings(tmp_path: Path, database_target: DatabaseTarget) -> dict[str, str]:
+    """What every process is given beside the stand-in's: one database (a SQLite file
+    opened by each, or one PostgreSQL database), the course; each runs in ``tmp_path``,
+    where its files (heartbeats) go."""
+    database = database_target.url if isinstance(database_target, PostgresUrl) else database_target
+    return {
+        "TUTOR_DB": str(database),
+        "TUTOR_CONTENT": str(ROOT / "content"),
+        "PYTHONPATH": str(ROOT),
+    }
 
 
-async def schedule_daily_prompts_due_now(database: Path, course: Course, guilds: list[FakeGuild]):
+async def schedule_daily_prompts_due_now(
+    database: DatabaseTarget, course: Course, guilds: list[FakeGuild]
+) -> None:
     """Every guild's channel prompt, switched on ten minutes ago for five minutes ago: due
     as soon as a process delivers it (seeded through the core, as `/tutor-admin daily`
     would have done then)."""
@@ -90,18 +102,21 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 async def test_two_processes_on_disjoint_shards_serve_each_guild_once(
-    fake: FakeDiscord, database: Path, course: Course
+    fake: FakeDiscord, tmp_path: Path, database_target: DatabaseTarget, settings, course: Course
 ) -> None:
     guilds = [
         fake.guild,  # on whichever shard its id falls
         *(fake.add_guild(f"class {n}", shard=n % SHARDS) for n in range(4)),
     ]
-    await schedule_daily_prompts_due_now(database, course, guilds)
+    await schedule_daily_prompts_due_now(database_target, course, guilds)
     quiz_guild = guilds[1]  # on shard 0
     asked: list[FakeInteraction] = []
 
     with refused_port() as no_sandbox:
-        first = await start_bot(fake, database, no_sandbox, TUTOR_SHARDS=f"0/{SHARDS}")
+        first = await start_bot(
+            fake, tmp_path / "tutor.sqlite3", no_sandbox, cwd=tmp_path,
+            **settings, TUTOR_SHARDS=f"0/{SHARDS}",
+        )  # fmt: skip
         processes = [first]
         try:
             # A class quiz runs in the first process before the second one starts.
@@ -112,7 +127,10 @@ async def test_two_processes_on_disjoint_shards_serve_each_guild_once(
             asked.append(start)
             question = await fake.wait_for_message(quiz_guild.text_channel, class_quiz_question)
 
-            second = await start_bot(fake, database, no_sandbox, TUTOR_SHARDS=f"1/{SHARDS}")
+            second = await start_bot(
+                fake, tmp_path / "tutor.sqlite3", no_sandbox, cwd=tmp_path,
+                **settings, TUTOR_SHARDS=f"1/{SHARDS}",
+            )  # fmt: skip
             processes.append(second)
             for guild in guilds:
                 for command in ("lessons", "progress", "flashcards stats"):
@@ -134,8 +152,11 @@ async def test_two_processes_on_disjoint_shards_serve_each_guild_once(
                 )
 
             overlapping = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=ROOT,
-                env=bot_env(fake, database, no_sandbox, TUTOR_SHARDS=f"0-1/{SHARDS}"),
+                sys.executable, "-m", "bot", "run", cwd=tmp_path,
+                env=bot_env(
+                    fake, tmp_path / "tutor.sqlite3", no_sandbox,
+                    **settings, TUTOR_SHARDS=f"0-1/{SHARDS}",
+                ),
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
             async with asyncio.timeout(PATIENCE_S):
@@ -176,14 +197,14 @@ async def test_two_processes_on_disjoint_shards_serve_each_guild_once(
 
 
 async def test_too_few_shards_for_the_bots_servers_is_one_clear_line(
-    fake: FakeDiscord, database: Path
+    fake: FakeDiscord, tmp_path: Path
 ) -> None:
     """Discord closes a connection whose shard count is below what the bot's servers
     need (4011); the stand-in needs its recommended count of 2."""
     with refused_port() as no_sandbox:
         bot = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=ROOT,
-            env=bot_env(fake, database, no_sandbox, TUTOR_SHARDS="0/1"),
+            env=bot_env(fake, tmp_path / "tutor.sqlite3", no_sandbox, TUTOR_SHARDS="0/1"),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         async with asyncio.timeout(PATIENCE_S):
