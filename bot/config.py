@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot.core.shards import EVERY_SHARD, ShardRange
 from bot.storage.target import DatabaseTarget, parse_target
 
 CONFIG_ENV = "TUTOR_CONFIG"
@@ -150,6 +151,21 @@ def _host(value: Any) -> str:
     return host
 
 
+def _shards(value: Any) -> ShardRange:
+    """``FIRST-LAST/COUNT`` or ``ID/COUNT``: the shards this process runs, of how many."""
+    expected = "'FIRST-LAST/COUNT' or 'ID/COUNT' with FIRST <= LAST < COUNT (e.g. '0-3/8', '5/8')"
+    number = r"\s*([0-9]+)\s*"
+    found = re.fullmatch(f"{number}(?:-{number})?/{number}", _text(value, expected))
+    if found is None:
+        raise _Expected(expected)
+    first, last, count = int(found[1]), int(found[2] or found[1]), int(found[3])
+    if count < 1:
+        raise _Expected(expected, "a bot has at least one shard")
+    if not first <= last < count:
+        raise _Expected(expected, f"shards are numbered 0 to {count - 1}, first to last")
+    return ShardRange(first, last, count)
+
+
 def _setting(env: str, parse: Parser) -> dict[str, Any]:
     """A field's metadata: the environment variable overriding it and its parser."""
     return {"env": env, "parse": parse}
@@ -206,6 +222,9 @@ class Settings:
             _integer_between(0, 1000, "a whole number of actions from 0 to 1000 (0: off)"),
         ),
     )
+
+    # Unset: every shard in this process, as many as Discord recommends.
+    shards: ShardRange = field(default=EVERY_SHARD, metadata=_setting("TUTOR_SHARDS", _shards))
 
     @property
     def effective_sandbox_url(self) -> str:

@@ -56,9 +56,10 @@ async def file_appears(path: Path) -> None:
             await asyncio.sleep(0.05)
 
 
-async def start_bot(fake: FakeDiscord, db: Path, sandbox_port: int) -> asyncio.subprocess.Process:
-    """`python -m bot run` against the stand-in; returns once it is connected."""
-    env = {
+def bot_env(fake: FakeDiscord, db: Path, sandbox_port: int, **settings: str) -> dict[str, str]:
+    # (`settings` override these: TUTOR_DB may name a PostgreSQL database instead.)
+    """The environment of `python -m bot run` against the stand-in, with more `settings`."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DISCORD_TOKEN": fake.token,
         "TUTOR_DB": str(db),
@@ -66,10 +67,19 @@ async def start_bot(fake: FakeDiscord, db: Path, sandbox_port: int) -> asyncio.s
         "TUTOR_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
         "TUTOR_CONFIG": str(db.parent / "none.yaml"),
         **fake.env,
+        **settings,
     }
+
+
+async def start_bot(
+    fake: FakeDiscord, db: Path, sandbox_port: int, *, cwd: Path = ROOT, **settings: str
+) -> asyncio.subprocess.Process:
+    """`python -m bot run` against the stand-in, in `cwd`, with more `settings`
+    (environment variables) if given; returns once it is connected."""
+    env = bot_env(fake, db, sandbox_port, **settings)
     connections = fake.gateway.connected
     bot = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+        sys.executable, "-m", "bot", "run", cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:

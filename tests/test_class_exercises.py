@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.class_exercises import AssignmentSummary, ClassExerciseRefused
 from bot.core.context import Learner
+from bot.core.shards import ShardRange
 from tests.conftest import both_engines
 from tests.factories import CannedSandbox, ManualTimer, make_course, open_tutor
 
@@ -95,3 +96,20 @@ async def test_an_assignment_outlives_a_restart(tmp_path, tutor, clock, database
         assert summary.solved == 1 and summary.minutes == 10
     finally:
         await restarted.close()
+
+
+async def test_a_process_on_other_shards_leaves_an_assignment_to_its_own(
+    tmp_path, tutor, clock, database_target
+) -> None:
+    tutor.class_exercises.sleep = lambda seconds: asyncio.Event().wait()
+    await tutor.class_exercises.start(1, 500, 9, "alpha-x0", 10, Board())  # guild 1: shard 0/2
+    other_shard = await open_tutor(
+        tmp_path, clock, CannedSandbox(), make_course(exercises=2), database=database_target
+    )
+    board = Board()
+    try:
+        await other_shard.class_exercises.recover(ShardRange(1, 1, 2).holds, lambda row: board)
+        assert other_shard.class_exercises.get(500) is None and board.summaries == []
+    finally:
+        await other_shard.close()
+    assert tutor.class_exercises.get(500) is not None

@@ -12,6 +12,7 @@ from bot.core import class_quizzes
 from bot.core.class_quizzes import ClassQuizRefused, Interrupted
 from bot.core.classquiz import ClassQuiz, Verdict, kahoot_points, streak_bonus
 from bot.core.context import Learner
+from bot.core.shards import ShardRange
 from bot.storage import learners
 from tests.conftest import both_engines
 from tests.factories import open_tutor
@@ -317,6 +318,28 @@ async def test_after_a_crash_every_acknowledged_answer_counts_and_the_channel_is
         await successor.close()
     await tutor.class_quizzes.stop_all()  # the "dead" one: counts nothing twice
     assert len(await tutor.ctx.db.fetchall("SELECT 1 FROM quiz_answers")) == 3
+
+
+async def test_a_process_starting_on_other_shards_leaves_a_running_quiz_alone(
+    tmp_path, tutor, clock, database_target
+) -> None:
+    await open_question(tutor, Recorder())  # in guild 1: on shard 0 of 2
+    assert await answer_right(tutor, ADA) is Verdict.accepted
+    # A process serving shard 1 of 2, on the same database.
+    other_shard = await open_tutor(tmp_path, clock, database=database_target)
+    told: list[Interrupted] = []
+
+    async def tell(quiz: Interrupted) -> None:
+        told.append(quiz)
+
+    try:
+        assert await other_shard.class_quizzes.recover(ShardRange(1, 1, 2).holds, tell) == 0
+    finally:
+        await other_shard.close()
+    assert told == []
+    assert await answer_right(tutor, BO) is Verdict.accepted  # it runs on, unharmed
+    await tutor.class_quizzes.stop_all()
+    assert len(await tutor.ctx.db.fetchall("SELECT 1 FROM quiz_answers")) == 2
 
 
 async def test_a_channel_that_cannot_be_told_is_told_at_the_next_start(tutor) -> None:

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.core.shards import EVERY_SHARD, ShardRange
 from tests.cli import run_bot
 from tests.conftest import ROOT
 
@@ -63,6 +64,10 @@ GOOD_ENVIRONMENT = [
     ("TUTOR_RATE_PER_S", "0", "rate_per_s", 0.0),
     ("TUTOR_RATE_BURST", "20", "rate_burst", 20),
     ("TUTOR_RATE_BURST", "0", "rate_burst", 0),
+    ("TUTOR_SHARDS", "0-3/8", "shards", ShardRange(0, 3, 8)),
+    ("TUTOR_SHARDS", "5/8", "shards", ShardRange(5, 5, 8)),
+    ("TUTOR_SHARDS", "0/1", "shards", ShardRange(0, 0, 1)),
+    ("TUTOR_SHARDS", " 2 - 3 / 4 ", "shards", ShardRange(2, 3, 4)),
 ]
 
 
@@ -103,6 +108,15 @@ BAD_ENVIRONMENT = [
     ("TUTOR_RATE_PER_S", "inf", "rate_per_s", "a number of actions per second, 0 or more"),
     ("TUTOR_RATE_BURST", "2.5", "rate_burst", "an integer"),
     ("TUTOR_RATE_BURST", "-3", "rate_burst", "a whole number of actions from 0 to 1000"),
+    ("TUTOR_SHARDS", "3", "shards", "'FIRST-LAST/COUNT' or 'ID/COUNT'"),
+    ("TUTOR_SHARDS", "0-3", "shards", "'FIRST-LAST/COUNT' or 'ID/COUNT'"),
+    ("TUTOR_SHARDS", "all", "shards", "'FIRST-LAST/COUNT' or 'ID/COUNT'"),
+    ("TUTOR_SHARDS", "-1/8", "shards", "'FIRST-LAST/COUNT' or 'ID/COUNT'"),
+    ("TUTOR_SHARDS", "0-3/8/2", "shards", "'FIRST-LAST/COUNT' or 'ID/COUNT'"),
+    ("TUTOR_SHARDS", "8/8", "shards", "shards are numbered 0 to 7"),
+    ("TUTOR_SHARDS", "4-2/8", "shards", "shards are numbered 0 to 7, first to last"),
+    ("TUTOR_SHARDS", "0-8/8", "shards", "FIRST <= LAST < COUNT"),
+    ("TUTOR_SHARDS", "0/0", "shards", "a bot has at least one shard"),
 ]
 
 
@@ -134,6 +148,7 @@ BAD_FILE = [
     ("default_timezone: 2", "default_timezone", "2", "IANA timezone name"),
     ("log_level: 20", "log_level", "20", "one of DEBUG"),
     ("discord_gateway_url: ws:/x", "discord_gateway_url", "'ws:/x'", "ws:// or wss://"),
+    ("shards: 8", "shards", "8", "'FIRST-LAST/COUNT' or 'ID/COUNT'"),
 ]
 
 
@@ -148,6 +163,13 @@ def test_a_bad_file_value_is_one_line_naming_key_and_value(
     message = str(error.value)
     assert message.startswith(f"setting {name!r} must be ")
     assert expected in message and message.endswith(f"got {shown}")
+
+
+def test_unset_shards_mean_every_shard_in_this_process(tmp_path: Path) -> None:
+    assert load_settings({}, NO_FILE).shards == EVERY_SHARD
+    config = tmp_path / "config.yaml"
+    config.write_text("shards: 1/2\n")
+    assert load_settings({}, config).shards == ShardRange(1, 1, 2)
 
 
 def test_a_mistyped_timezone_gets_a_suggestion() -> None:

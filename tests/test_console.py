@@ -20,6 +20,7 @@ from bot.console.daily import PrintedPrompts
 from bot.console.screen import Screen
 from bot.console.session import Console, learner_for
 from bot.core.code_runs import RunResult
+from bot.core.shards import EVERY_SHARD
 from bot.core.tutor import Tutor
 from bot.discord.client import discord_guilds
 from bot.sandbox.client import SandboxUnavailable
@@ -342,8 +343,8 @@ async def test_daily_reminders_are_saved_and_printed_when_they_fire(tutor, clock
 
 
 def test_the_console_and_the_bot_deliver_disjoint_guilds() -> None:
-    assert console_guild(0) and not discord_guilds(0)
-    assert discord_guilds(1234) and not console_guild(1234)
+    assert console_guild(0) and not discord_guilds(EVERY_SHARD)(0)
+    assert discord_guilds(EVERY_SHARD)(1234) and not console_guild(1234)
 
 
 async def test_a_student_forgets_themselves_after_confirming(tutor) -> None:

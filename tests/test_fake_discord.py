@@ -15,6 +15,7 @@ from discord.ext import commands
 
 from tests.fake_discord import FakeDiscord, point_discord_py_at
 from tests.fake_discord.fixtures import fake_discord
+from tests.fake_discord.models import shard_of
 
 __all__ = ["fake_discord"]  # the fixture, used by name below
 
@@ -174,6 +175,22 @@ class TutorBot(commands.Bot):
         await self.add_cog(Tutor())
         self.add_view(Panel())
         await self.tree.sync()
+
+
+class ShardBot(commands.AutoShardedBot):
+    """The same bot running one shard of ``count``, as one of several processes would."""
+
+    def __init__(self, shard: int, count: int) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            guild_ready_timeout=0.05,
+            shard_ids=[shard],
+            shard_count=count,
+        )
+        self.label = f"shard {shard}/{count}"
+
+    setup_hook = TutorBot.setup_hook
 
 
 @pytest.fixture
@@ -410,6 +427,33 @@ async def test_auto_sharded_client_asks_gateway_bot(fake_discord: FakeDiscord) -
     await fake_discord.start_client(client)
     assert client.get_guild(fake_discord.guild.id) is not None
     assert len(fake_discord.calls_to("GET", "/gateway/bot")) == 1
+
+
+async def test_each_shard_receives_its_guilds_and_their_interactions_only() -> None:
+    async with FakeDiscord(shards=2) as fake:
+        east, west = fake.add_guild("east", shard=0), fake.add_guild("west", shard=1)
+        with point_discord_py_at(fake):
+            bots = [ShardBot(0, 2), ShardBot(1, 2)]
+            for shard_bot in bots:
+                await fake.start_client(shard_bot, wait_ready=True)
+            assert [i["shard"] for i in fake.gateway.identifies] == [[0, 2], [1, 2]]
+            for shard, shard_bot in enumerate(bots):
+                on_shard = {g.id for g in fake.guilds if shard_of(g.id, 2) == shard}
+                assert {g.id for g in shard_bot.guilds} == on_shard
+            assert (await bots[0].http.get_bot_gateway())[0] == 2  # the recommended count
+
+            for guild, label in ((east, "shard 0/2"), (west, "shard 1/2")):
+                student = guild.student
+                ix = await fake.slash("panel", user=student, channel=guild.text_channel)
+                panel = await ix.original()
+                pong = await (await fake.click(panel, "panel:ping", user=student)).original()
+                assert pong.content == f"pong from {label}"
+            callbacks = fake.calls_to("POST", "/interactions/*/callback")
+            assert [c.status for c in callbacks] == [200] * 4  # each answered once
+
+            await fake.stop_client(bots[1])
+            with pytest.raises(RuntimeError, match=f"of guild {west.id}"):
+                await fake.slash("panel", user=west.student, channel=west.text_channel)
 
 
 async def test_unknown_route_is_a_loud_404(fake_discord: FakeDiscord, bot: TutorBot) -> None:

@@ -8,7 +8,8 @@ import socket
 
 import pytest
 
-from bot.core.lease import EVERY_SHARD, STALE_AFTER_S, LeaseHeld, ShardRange
+from bot.core.lease import STALE_AFTER_S, LeaseHeld
+from bot.core.shards import EVERY_SHARD, ShardRange
 from tests.conftest import both_engines
 from tests.factories import FakeClock, ManualTimer, open_tutor
 
@@ -88,24 +89,20 @@ async def test_renewals_keep_a_live_lease_and_a_taken_over_one_is_reported_lost(
         await live.close()
 
 
-def test_shard_ranges_overlap_unless_disjoint_in_the_same_count() -> None:
-    assert ShardRange(0, 3, 8).overlaps(ShardRange(3, 5, 8))
-    assert not ShardRange(0, 3, 8).overlaps(ShardRange(4, 7, 8))
-    assert ShardRange(0, 3, 8).overlaps(ShardRange(4, 7, 16))  # different counts: unsafe
-    assert EVERY_SHARD.overlaps(ShardRange(5, 5, 8))
-    assert str(ShardRange(5, 5, 8)) == "shard 5/8" and str(EVERY_SHARD) == "all shards"
-
-
-async def test_processes_on_disjoint_shards_share_a_database(
+async def test_processes_on_disjoint_shards_share_a_database_and_an_overlap_is_refused(
     tmp_path, clock, database_target
 ) -> None:
-    low, high = (
-        await open_tutor(tmp_path, clock, database=database_target),
-        await open_tutor(tmp_path, clock, database=database_target),
-    )
+    low, high, across = [
+        await open_tutor(tmp_path, clock, database=database_target) for _ in range(3)
+    ]
     try:
         await low.take_lease(ShardRange(0, 3, 8))
         await high.take_lease(ShardRange(4, 7, 8))
+        # Shard 12 of 16 holds guilds of shard 4 of 8 (12 % 8): re-sharding while the
+        # old processes run would answer their guilds twice.
+        with pytest.raises(LeaseHeld, match=r"serves shards 4-7/8 of this database"):
+            await across.take_lease(ShardRange(12, 12, 16))
     finally:
+        await across.close()
         await high.close()
         await low.close()

@@ -206,6 +206,23 @@ async def test_an_export_uploads_back_unchanged(tutor) -> None:
     assert await tutor.content.export(OTHER) is None
 
 
+async def test_content_uploaded_in_another_process_is_seen_after_a_refresh(
+    tmp_path, tutor, clock, sandbox, database_target
+) -> None:
+    # Another process on the same database, started before the upload.
+    shard_zero = await open_tutor(tmp_path, clock, sandbox, database=database_target)
+    try:
+        await upload(tutor, "lecture.csv", CSV, lesson="beta")
+        assert shard_zero.course_for(SCHOOL) is shard_zero.course
+        await shard_zero.content.refresh(SCHOOL)
+        assert shard_zero.course_for(SCHOOL) == tutor.course_for(SCHOOL)
+        await tutor.content.remove(SCHOOL, "1")
+        await shard_zero.content.refresh(SCHOOL)
+        assert shard_zero.course_for(SCHOOL) is shard_zero.course
+    finally:
+        await shard_zero.close()
+
+
 async def test_a_servers_content_survives_a_restart(
     tmp_path, tutor, clock, sandbox, database_target
 ) -> None:

@@ -422,6 +422,7 @@ class DailyPrompts:
             await self._finish(fire, target, "failed", exc)
         else:
             await self._finish(fire, target, "sent")
+            log.info("daily prompts: %s for %s sent", fire.key, fire.day)
 
     async def finish_claimed(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
         """At shutdown, after ``run`` was cancelled: let the sends that hold a claim end

@@ -6,8 +6,9 @@ volumes or across hosts, so the lease is a row: a random owner token, the host a
 to name in the refusal, and a heartbeat renewed every few seconds. A lease nobody renewed
 for ``STALE_AFTER_S`` belongs to a dead process and is taken over, so a container
 restarted after a crash waits at most that long. Ranges of shards make room for several
-processes, each serving its own shards; ranges of different shard counts are treated as
-overlapping (the safe answer). The console and backups never take the lease.
+processes, each serving its own shards: a lease is refused only while a live one's range
+shares a guild with it (``ShardRange.overlaps``, exact across different shard counts).
+The console and backups never take the lease.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import logging
 import os
 import secrets
 import socket
-from dataclasses import dataclass
 
 from bot.core.clock import Sleep
 from bot.core.context import CoreContext
+from bot.core.shards import ShardRange
 from bot.storage import DatabaseError, leases
 from bot.storage.leases import LeaseRow
 
@@ -28,30 +29,6 @@ log = logging.getLogger(__name__)
 
 RENEW_EVERY_S = 5.0
 STALE_AFTER_S = 15.0
-
-
-@dataclass(frozen=True)
-class ShardRange:
-    """Shards ``first``..``last`` of ``count``; ``count`` 0 means every shard."""
-
-    first: int = 0
-    last: int = 0
-    count: int = 0
-
-    def overlaps(self, other: ShardRange) -> bool:
-        if self.count == 0 or other.count == 0 or self.count != other.count:
-            return True
-        return self.first <= other.last and other.first <= self.last
-
-    def __str__(self) -> str:
-        if self.count == 0:
-            return "all shards"
-        if self.first == self.last:
-            return f"shard {self.first}/{self.count}"
-        return f"shards {self.first}-{self.last}/{self.count}"
-
-
-EVERY_SHARD = ShardRange()
 
 
 class LeaseHeld(Exception):

@@ -57,6 +57,12 @@ class TeacherContent:
         for guild, rows in (await store.items(self._ctx.db)).items():
             self._ctx.courses.teach(guild, _bundle(rows))
 
+    async def refresh(self, guild_id: int) -> None:
+        """Read one server's content again: with several bot processes, another one (that
+        of the server's shard) takes its uploads, after this one loaded it at start."""
+        rows = (await store.items(self._ctx.db, guild_id)).get(guild_id, [])
+        self._ctx.courses.teach(guild_id, _bundle(rows))
+
     async def upload(
         self,
         guild_id: int,

@@ -28,10 +28,11 @@ from bot.core.exercises import Exercises
 from bot.core.flashcards import Flashcards
 from bot.core.guilds import Guilds
 from bot.core.item_analysis import ItemAnalysis
-from bot.core.lease import Lease, ShardRange
+from bot.core.lease import Lease
 from bot.core.meta import Remembered
 from bot.core.progress import Progress
 from bot.core.quiz import Quiz
+from bot.core.shards import ShardRange
 from bot.core.tasks import TaskKeeper
 from bot.core.teacher_content import TeacherContent
 from bot.curriculum import ContentError, load_course

@@ -2,6 +2,8 @@
 
 It is an ``AutoShardedBot``: Discord's ``/gateway/bot`` says how many shards the bot's
 guild count needs (one for a school), so growing past 2,500 guilds needs no code change.
+With ``TUTOR_SHARDS`` it runs only those shards, and does the work nobody asks for
+(daily prompts, start-up recovery) only for their guilds: another process serves the rest.
 
 It owns no data and no rules: the learning core (``Tutor``) is opened by ``serve`` and
 handed in, so tests can build the bot around a fresh core.
@@ -23,6 +25,8 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.core.context import CONSOLE_GUILD
+from bot.core.daily import GuildScope
+from bot.core.shards import ShardRange
 from bot.core.tasks import TaskKeeper
 from bot.core.tutor import Tutor
 from bot.discord.rate_limit import RateLimit
@@ -51,24 +55,34 @@ COGS = (
 SYNC_HASH_KEY = "command_tree_hash"
 
 
-def discord_guilds(guild_id: int) -> bool:
-    """The bot delivers every guild's daily prompts but the console's."""
-    return guild_id != CONSOLE_GUILD
+def discord_guilds(shards: ShardRange) -> GuildScope:
+    """The guilds whose daily prompts, quizzes and assignments this process looks after:
+    those on its shards (their interactions reach no other process), never the console's."""
+    return lambda guild_id: guild_id != CONSOLE_GUILD and shards.holds(guild_id)
 
 
 class TutorBot(commands.AutoShardedBot):
     def __init__(self, settings: Settings, tutor: Tutor) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # not privileged: the guild cache, roles and channels
+        shards = settings.shards
+        # Without them: every shard, as many as Discord's /gateway/bot recommends.
+        sharding: dict[str, Any] = (
+            {}
+            if shards.every_shard
+            else {"shard_ids": list(shards.ids), "shard_count": shards.count}
+        )
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
             help_command=None,
             chunk_guilds_at_startup=False,
             allowed_mentions=discord.AllowedMentions.none(),
+            **sharding,
         )
         self.settings = settings
         self.tutor = tutor
+        self.own_guilds = discord_guilds(shards)
         self.background = TaskKeeper()  # the Discord side's own tasks (the heartbeat)
         self.tree.error(self._on_app_command_error)
         self.tree.interaction_check = self._accepting  # type: ignore[method-assign]
@@ -82,18 +96,21 @@ class TutorBot(commands.AutoShardedBot):
         self.add_dynamic_items(ActionButton)
         await self.sync_commands_if_changed()
         self.background.spawn(self._heartbeat(), name="heartbeat")
-        recovery = self.tutor.class_quizzes.recover(discord_guilds, partial(tell_ended_early, self))
+        # A quiz or assignment of another process's guild is running there, not cut short.
+        recovery = self.tutor.class_quizzes.recover(
+            self.own_guilds, partial(tell_ended_early, self)
+        )
         self.background.spawn(recovery, name="class-quiz-recovery")
         assignments = self.tutor.class_exercises.recover(
-            discord_guilds, lambda row: ChannelAssignment(self, row.channel_id)
+            self.own_guilds, lambda row: ChannelAssignment(self, row.channel_id)
         )
         self.background.spawn(assignments, name="class-exercise-recovery")
         self.background.spawn(self.rate_limit.notices.run(), name="slow-down-notices")
-        self.tutor.deliver_daily_prompts(DiscordSender(self), discord_guilds)
+        self.tutor.deliver_daily_prompts(DiscordSender(self), self.own_guilds)
 
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file while connected (``python -m bot health`` reads it)."""
-        path = heartbeat_path(self.settings.data_folder)
+        path = heartbeat_path(self.settings)
         while True:
             if self.is_ready() and not self.is_closed():
                 await beat(self.tutor, path)
@@ -137,7 +154,8 @@ class TutorBot(commands.AutoShardedBot):
         with them scanned versus 1-4 ms frozen (bench/RESULTS.md)."""
         gc.collect()
         gc.freeze()
-        log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
+        log.info("connected as %s to %d guild(s) on %s", self.user, len(self.guilds),
+                 self.settings.shards)  # fmt: skip
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """One log line per interaction, with its context (never tokens or outputs)."""

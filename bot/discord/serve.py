@@ -16,12 +16,16 @@ import discord
 import yarl
 
 from bot.config import Settings, load_settings
-from bot.core.lease import EVERY_SHARD, LeaseHeld
+from bot.core.lease import LeaseHeld
 from bot.core.tutor import StartupError, Tutor
 from bot.discord.client import TutorBot
 from bot.ops.clock import system_clock
 
 log = logging.getLogger("bot")
+SHARD_REFUSALS = {
+    4010: ": an invalid shard; check TUTOR_SHARDS",
+    4011: ": the bot's servers need more shards than TUTOR_SHARDS counts; raise its count",
+}
 
 
 def point_discord_py_at(settings: Settings) -> None:
@@ -60,7 +64,7 @@ async def run_bot(settings: Settings) -> int:
     point_discord_py_at(settings)
     try:
         async with Tutor.from_settings(settings, system_clock) as tutor:
-            lease = await tutor.take_lease(EVERY_SHARD)
+            lease = await tutor.take_lease(settings.shards)
             await _serve(TutorBot(settings, tutor), settings.discord_token, lease.lost)
             if lease.lost.is_set():
                 return 1
@@ -69,6 +73,11 @@ async def run_bot(settings: Settings) -> int:
         return 1
     except discord.LoginFailure as exc:
         print(f"Discord refused the token: {exc}", file=sys.stderr)
+        return 1
+    except discord.ConnectionClosed as exc:
+        # Only closes discord.py does not reconnect after reach here (4010-4013).
+        why = SHARD_REFUSALS.get(exc.code, "")
+        print(f"Discord closed the gateway connection (code {exc.code}){why}", file=sys.stderr)
         return 1
     except (aiohttp.ClientError, OSError) as exc:
         # Before the first connection; once connected, discord.py reconnects by itself.

@@ -2,7 +2,9 @@
 
 The running bot touches a heartbeat file next to its database while it is connected and
 its database takes writes; ``python -m bot health`` succeeds when that file is recent. No
-network call is needed, so a health check can never hit Discord's rate limits.
+network call is needed, so a health check can never hit Discord's rate limits. Processes
+on shard ranges (``TUTOR_SHARDS``) sharing a data folder each have their own file, so one
+live process cannot hide a dead one; ``health`` reads the one of its own setting.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 
 if TYPE_CHECKING:  # the health command itself stays light: no core imported
     from bot.core.tutor import Tutor
@@ -26,8 +28,15 @@ HEARTBEAT_EVERY_S = 30.0
 STALE_AFTER_S = 3 * HEARTBEAT_EVERY_S
 
 
-def heartbeat_path(data_folder: Path) -> Path:
-    return data_folder / "bot.heartbeat"
+def heartbeat_path(settings: Settings) -> Path:
+    """In the data folder: ``bot.heartbeat``, or one per shard range."""
+    shards = settings.shards
+    if shards.every_shard:
+        return settings.data_folder / "bot.heartbeat"
+    return (
+        settings.data_folder
+        / f"bot.shards-{shards.first}-{shards.last}-of-{shards.count}.heartbeat"
+    )
 
 
 def touch(path: Path) -> None:
@@ -48,7 +57,7 @@ async def beat(tutor: Tutor, path: Path) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    path = heartbeat_path(load_settings().data_folder)
+    path = heartbeat_path(load_settings())
     try:
         age = time.time() - path.stat().st_mtime
     except FileNotFoundError:

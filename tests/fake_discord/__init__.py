@@ -15,6 +15,10 @@ DISCORD_GATEWAY_URL) instead.
 
 Users (`fake.guild`): `teacher` (Teacher role), `student`, `admin` (Manage Server),
 `owner`; `text_channel`; `add_member/add_role/add_text_channel` before the client starts.
+More guilds: `fake.add_guild("name", shard=1)` (before the client starts) puts one on a
+shard of `FakeDiscord(shards=N)` (the count `/gateway/bot` recommends); act there with
+`fake.slash(..., channel=guild.text_channel)`. A client identifying with `shard: [id, N]`
+receives only the guilds on that shard and their events, as from Discord.
 
 Act, then inspect the FakeInteraction returned::
 

@@ -1,9 +1,15 @@
 """Gateway side: the websocket a discord.py client keeps open for events.
 
 Frames are text JSON (discord.py asks for zlib-stream but parses text frames as plain
-JSON). Supported: HELLO, heartbeat ACK, IDENTIFY -> READY + GUILD_CREATE, RESUME ->
-RESUMED (or INVALID_SESSION for an unknown session), REQUEST_GUILD_MEMBERS -> one
-GUILD_MEMBERS_CHUNK. Presence and voice updates are accepted and ignored.
+JSON). Supported: HELLO, heartbeat ACK, IDENTIFY -> READY + a GUILD_CREATE per guild,
+RESUME -> RESUMED (or INVALID_SESSION for an unknown session), REQUEST_GUILD_MEMBERS ->
+one GUILD_MEMBERS_CHUNK. Presence and voice updates are accepted and ignored.
+
+Sharding as Discord does it: an IDENTIFY with `shard: [id, count]` makes a connection
+of that shard (closed with 4011 when `count` is below the recommended count, taken here
+as the bot's minimum); it is sent only the guilds on it (`(guild_id >> 22) % count == id`) and
+only their events (an event without a guild, like a DM's interaction, goes to shard 0).
+A connection without `shard` carries every guild.
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 from discord import Intents
 
+from .models import shard_of
 from .state import World
 
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, REQUEST_MEMBERS = 0, 1, 2, 6, 8
 INVALID_SESSION, HELLO, HEARTBEAT_ACK = 9, 10, 11
-AUTHENTICATION_FAILED, DISALLOWED_INTENTS = 4004, 4014
+AUTHENTICATION_FAILED, INVALID_SHARD, SHARDING_REQUIRED, DISALLOWED_INTENTS = 4004, 4010, 4011, 4014
 # Long enough that discord.py's heartbeat thread stays quiet during a test.
 HEARTBEAT_INTERVAL_MS = 41_250
 PRIVILEGED_INTENTS = Intents(members=True, presences=True, message_content=True).value
@@ -36,7 +43,15 @@ class GatewaySession:
         self.ws = ws
         self.seq = 0
         self.session_id: str | None = None
+        self.shard: tuple[int, int] | None = None  # (id, count); None: every guild
         self._lock = asyncio.Lock()
+
+    def carries(self, guild_id: int | None) -> bool:
+        """Whether Discord sends this guild's events (None: no guild) on this connection."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        return (0 if guild_id is None else shard_of(guild_id, count)) == shard_id
 
     async def send(self, op: int, data: Any, event: str | None = None) -> None:
         async with self._lock:
@@ -54,7 +69,7 @@ class Gateway:
         self._world = world
         self._privileged_intents = privileged_intents
         self._sessions: set[GatewaySession] = set()
-        self._session_ids: set[str] = set()
+        self._session_shards: dict[str, tuple[int, int] | None] = {}  # by session id
         self.identifies: list[Mapping[str, Any]] = []
 
     @property
@@ -78,20 +93,27 @@ class Gateway:
             self._sessions.discard(session)
         return ws
 
-    async def dispatch(self, event: str, data: Mapping[str, Any]) -> None:
-        sessions = [s for s in self._sessions if s.session_id is not None]
+    def _receivers(self, event: str, data: Mapping[str, Any]) -> list[GatewaySession]:
+        """The ready connections that carry this event (those of its guild's shard)."""
+        guild_id = int(data["guild_id"]) if data.get("guild_id") else None
+        sessions = [s for s in self._sessions if s.session_id is not None and s.carries(guild_id)]
         if not sessions:
-            raise RuntimeError(f"no client is connected to receive {event}; start one first")
+            where = "" if guild_id is None else f" of guild {guild_id}"
+            raise RuntimeError(f"no client is connected to receive {event}{where}; start one first")
+        return sessions
+
+    async def dispatch(self, event: str, data: Mapping[str, Any]) -> None:
+        sessions = self._receivers(event, data)
         await asyncio.gather(*(s.send(DISPATCH, data, event) for s in sessions))
 
     async def dispatch_all(self, event: str, payloads: Sequence[Mapping[str, Any]]) -> None:
         """Several events written back to back, with no turn of the event loop between
         them: a client reads them as one backlog."""
-        if not self.connected:
-            raise RuntimeError(f"no client is connected to receive {event}; start one first")
+        receivers = [self._receivers(event, data) for data in payloads]
         for session in [s for s in self._sessions if s.session_id is not None]:
-            for data in payloads:
-                await session.send(DISPATCH, data, event)
+            for data, sessions in zip(payloads, receivers, strict=True):
+                if session in sessions:
+                    await session.send(DISPATCH, data, event)
 
     async def close(self, code: int = WSCloseCode.GOING_AWAY) -> None:
         """Close every connection; with 4000 a discord.py client reconnects and RESUMEs.
@@ -121,14 +143,24 @@ class Gateway:
         if data.get("intents", 0) & PRIVILEGED_INTENTS and not self._privileged_intents:
             await session.ws.close(code=DISALLOWED_INTENTS, message=b"Disallowed intent(s).")
             return
+        shard = data.get("shard")
+        if shard is not None:
+            if not (len(shard) == 2 and 0 <= shard[0] < shard[1]):
+                await session.ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+                return
+            if shard[1] < self._world.shard_count:  # too few for the bot's guilds
+                await session.ws.close(code=SHARDING_REQUIRED, message=b"Sharding required.")
+                return
+            session.shard = (int(shard[0]), int(shard[1]))
         self.identifies.append(data)
         session_id = secrets.token_hex(16)
-        self._session_ids.add(session_id)
+        self._session_shards[session_id] = session.shard
         world = self._world
+        guilds = [g for g in world.guilds if session.carries(g.id)]
         ready = {
             "v": 10,
             "user": {**world.bot.to_payload(), "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": str(world.guild.id), "unavailable": True}],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session_id,
             "resume_gateway_url": world.gateway_url,
             "session_type": "normal",
@@ -137,26 +169,28 @@ class Gateway:
             "relationships": [],
             "geo_ordered_rtc_regions": [],
         }
-        if "shard" in data:  # AutoShardedClient reads its shard id back from READY
-            ready["shard"] = data["shard"]
+        if shard is not None:  # AutoShardedClient reads its shard id back from READY
+            ready["shard"] = shard
         await session.send(DISPATCH, ready, "READY")
-        await session.send(DISPATCH, world.guild.to_payload(), "GUILD_CREATE")
-        session.session_id = session_id  # dispatches from now on come after the guild
+        for guild in guilds:
+            await session.send(DISPATCH, guild.to_payload(), "GUILD_CREATE")
+        session.session_id = session_id  # dispatches from now on come after the guilds
         await world.changed()
 
     async def _resume(self, session: GatewaySession, data: Mapping[str, Any]) -> None:
         """Resume a known session (nothing is replayed); otherwise ask for a new IDENTIFY."""
         session_id = data.get("session_id")
-        if data.get("token") != self._world.token or session_id not in self._session_ids:
+        if data.get("token") != self._world.token or session_id not in self._session_shards:
             await session.send(INVALID_SESSION, False)
             return
+        session.shard = self._session_shards[session_id]
         session.seq = data.get("seq") or 0
         await session.send(DISPATCH, {}, "RESUMED")
         session.session_id = session_id
         await self._world.changed()
 
     async def _request_members(self, session: GatewaySession, data: Mapping[str, Any]) -> None:
-        guild = self._world.guild
+        guild = self._world.find_guild(int(data["guild_id"]))
         wanted = {int(u) for u in data.get("user_ids") or []}
         query = data.get("query") or ""
         members = [

@@ -1,4 +1,4 @@
-"""Plain data the stand-in keeps: users, roles, channels, one guild, and messages.
+"""Plain data the stand-in keeps: users, roles, channels, guilds, and messages.
 
 Everything here renders itself as the JSON Discord would send, so the REST and gateway
 layers only pick which object to send.
@@ -53,6 +53,19 @@ def new_id() -> int:
     """
     ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
     return (ms << 22) | (next(_sequence) & 0x3FFFFF)
+
+
+def snowflake_on_shard(shard: int, count: int) -> int:
+    """A unique snowflake for a guild on ``shard`` of ``count``: Discord's shard of a guild
+    is ``(id >> 22) % count``, so the timestamp bits are moved back to the nearest fit."""
+    fresh = new_id()
+    ms = fresh >> 22
+    return ((ms - (ms - shard) % count) << 22) | (fresh & 0x3FFFFF)
+
+
+def shard_of(guild_id: int, count: int) -> int:
+    """Discord's formula: the shard whose connection carries this guild's events."""
+    return (guild_id >> 22) % count
 
 
 def iso_now() -> str:
@@ -162,11 +175,12 @@ class FakeGuild:
 
     Attributes name the ready-made pieces (`teacher`, `student`, `admin`, `owner`,
     `teacher_role`, `admin_role`, `text_channel`); add more before the client connects,
-    since GUILD_CREATE is only sent at IDENTIFY.
+    since GUILD_CREATE is only sent at IDENTIFY. `id` picks its shard
+    (`snowflake_on_shard`); by default it is a fresh snowflake.
     """
 
-    def __init__(self, name: str = "asyncio class") -> None:
-        self.id = new_id()
+    def __init__(self, name: str = "asyncio class", *, id: int | None = None) -> None:
+        self.id = new_id() if id is None else id
         self.name = name
         self.everyone_role = FakeRole(
             "@everyone", EVERYONE_PERMISSIONS.value, id=self.id, position=0

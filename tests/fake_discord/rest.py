@@ -234,16 +234,18 @@ class RestApi:
     async def gateway(self, request: web.Request) -> web.StreamResponse:
         limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
         return json_response(
-            {"url": self._world.gateway_url, "shards": 1, "session_start_limit": limit}
+            {
+                "url": self._world.gateway_url,
+                "shards": self._world.shard_count,
+                "session_start_limit": limit,
+            }
         )
 
     async def get_user(self, request: web.Request) -> web.StreamResponse:
         return json_response(self._world.user(_snowflake(request, "user_id")).to_payload())
 
     async def get_member(self, request: web.Request) -> web.StreamResponse:
-        guild = self._world.guild
-        if _snowflake(request, "guild_id") != guild.id:
-            raise DiscordError(404, 10004, "Unknown Guild")
+        guild = self._world.find_guild(_snowflake(request, "guild_id"))
         member = guild.member(_snowflake(request, "user_id"))
         if member is None:
             raise DiscordError(404, 10007, "Unknown Member")
@@ -257,9 +259,10 @@ class RestApi:
             raise DiscordError(404, 10002, "Unknown Application")
         if "guild_id" not in request.match_info:
             return None
-        if _snowflake(request, "guild_id") != self._world.guild.id:
+        guild_id = _snowflake(request, "guild_id")
+        if all(guild.id != guild_id for guild in self._world.guilds):
             raise DiscordError(403, 50001, "Missing Access")
-        return self._world.guild.id
+        return guild_id
 
     async def get_commands(self, request: web.Request) -> web.StreamResponse:
         return json_response(self._world.commands.get(self._scope(request), []))

@@ -17,7 +17,15 @@ from discord.http import Route
 
 from .commands import OptionValue, command_data, modal_submit_components
 from .gateway import Gateway
-from .models import FakeChannel, FakeGuild, FakeMember, FakeMessage, FakeUser, UserFile
+from .models import (
+    FakeChannel,
+    FakeGuild,
+    FakeMember,
+    FakeMessage,
+    FakeUser,
+    UserFile,
+    snowflake_on_shard,
+)
 from .rest import API_PREFIX, RestApi
 from .state import Failure, FakeInteraction, RestCall, World, route_matches
 
@@ -41,6 +49,8 @@ class FakeDiscord:
     of this process (World.acknowledge says why). `wait_timeout` bounds every wait for
     the bot (client start, responses, messages): waits end as soon as what they wait for
     happens, so it only says how long to wait for a bot that will never answer.
+    `shards` is the shard count `/gateway/bot` recommends; `add_guild` puts more guilds
+    on chosen shards.
     """
 
     def __init__(
@@ -53,9 +63,14 @@ class FakeDiscord:
         rate_window: float = 1.0,
         privileged_intents: bool = False,
         wait_timeout: float = 30.0,
+        shards: int = 1,
     ) -> None:
         self.world = World(
-            guild or FakeGuild(), token=token, ack_deadline=ack_deadline, wait_timeout=wait_timeout
+            guild or FakeGuild(),
+            token=token,
+            ack_deadline=ack_deadline,
+            wait_timeout=wait_timeout,
+            shard_count=shards,
         )
         self.gateway = Gateway(self.world, privileged_intents=privileged_intents)
         self._rest = RestApi(self.world, rate_limit=rate_limit, rate_window=rate_window)
@@ -130,6 +145,17 @@ class FakeDiscord:
     @property
     def guild(self) -> FakeGuild:
         return self.world.guild
+
+    @property
+    def guilds(self) -> list[FakeGuild]:
+        return self.world.guilds
+
+    def add_guild(self, name: str, *, shard: int = 0, of: int | None = None) -> FakeGuild:
+        """Another guild with the bot in it, on ``shard`` of ``of`` shards (by default the
+        recommended count); add it before the clients that should receive it connect."""
+        guild = FakeGuild(name, id=snowflake_on_shard(shard, of or self.world.shard_count))
+        self.world.add_guild(guild)
+        return guild
 
     @property
     def bot_user(self) -> FakeUser:
@@ -239,13 +265,15 @@ class FakeDiscord:
         user: FakeMember,
         channel: FakeChannel | None = None,
     ) -> FakeInteraction:
-        """Invoke `/command` ("flashcards review" for subcommands) as `user` would."""
+        """Invoke `/command` ("flashcards review" for subcommands) as `user` would, in
+        `channel` (by default the first guild's text channel)."""
         name, *path = command.split()
         for value in (options or {}).values():
             if isinstance(value, UserFile):
                 self._files[value.id] = value
         cdn = f"{self.world.base_url}/cdn"
-        data = command_data(self._command(name), path, options or {}, self.guild, cdn=cdn)
+        guild = self.world.guild_of(channel or self.guild.text_channel)
+        data = command_data(self._command(name, guild), path, options or {}, guild, cdn=cdn)
         return await self._send(
             InteractionType.application_command,
             data,
@@ -267,7 +295,8 @@ class FakeDiscord:
         """Type `value` into option `focused`; `(await ix.response()).choices` has the answer."""
         name, *path = command.split()
         typed = {**(options or {}), focused: value}
-        data = command_data(self._command(name), path, typed, self.guild, focused=focused)
+        guild = self.world.guild_of(channel or self.guild.text_channel)
+        data = command_data(self._command(name, guild), path, typed, guild, focused=focused)
         label = f"autocomplete /{command} {focused}={value!r}"
         return await self._send(
             InteractionType.autocomplete, data, label=label, user=user, channel=channel
@@ -396,9 +425,9 @@ class FakeDiscord:
             source=opener.source,
         )
 
-    def _command(self, name: str) -> Mapping[str, Any]:
+    def _command(self, name: str, guild: FakeGuild) -> Mapping[str, Any]:
         """The synced slash command: guild commands shadow global ones, as in Discord."""
-        for scope in (self.guild.id, None):
+        for scope in (guild.id, None):
             for command in self.world.commands.get(scope, []):
                 if command["name"] == name and command["type"] == 1:
                     return command

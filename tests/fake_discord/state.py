@@ -186,20 +186,31 @@ class FakeInteraction:
 
 
 class World:
-    """Everything the stand-in knows: guild, bot, messages, interactions, commands, calls."""
+    """Everything the stand-in knows: guilds, bot, messages, interactions, commands, calls.
+
+    `guild` is the first guild, where tests act unless they name a channel elsewhere;
+    `shard_count` is what `/gateway/bot` recommends.
+    """
 
     def __init__(
-        self, guild: FakeGuild, *, token: str, ack_deadline: float, wait_timeout: float
+        self,
+        guild: FakeGuild,
+        *,
+        token: str,
+        ack_deadline: float,
+        wait_timeout: float,
+        shard_count: int = 1,
     ) -> None:
         self.guild = guild
+        self.guilds: list[FakeGuild] = []
+        self.shard_count = shard_count
         self.token = token
         self.ack_deadline = ack_deadline
         self.wait_timeout = wait_timeout
         self.bot = FakeUser("asyncio-tutor", bot=True)
         self.application_id = self.bot.id
-        self.bot_member = guild.add_member(
-            self.bot, guild.add_role("asyncio-tutor", BOT_PERMISSIONS.value)
-        )
+        self._bot_members: dict[int, FakeMember] = {}
+        self.add_guild(guild)
         self.base_url = ""
         self.gateway_url = ""
         self.dm_channels: dict[int, FakeChannel] = {}
@@ -246,16 +257,33 @@ class World:
                 self.failures.remove(failure)
         return failure
 
+    def add_guild(self, guild: FakeGuild) -> None:
+        """The bot joins ``guild`` (a member with its role); clients that identify from
+        now on receive it, on the shard that carries it."""
+        role = guild.add_role("asyncio-tutor", BOT_PERMISSIONS.value)
+        self._bot_members[guild.id] = guild.add_member(self.bot, role)
+        self.guilds.append(guild)
+
     # -- lookups ---------------------------------------------------------------------------
 
+    def find_guild(self, guild_id: int) -> FakeGuild:
+        guild = next((g for g in self.guilds if g.id == guild_id), None)
+        if guild is None:
+            raise DiscordError(404, 10004, "Unknown Guild")
+        return guild
+
+    def guild_of(self, channel: FakeChannel) -> FakeGuild:
+        """A guild channel's guild (interactions in a DM are built in the first guild's)."""
+        return self.guild if channel.guild_id is None else self.find_guild(channel.guild_id)
+
     def user(self, user_id: int) -> FakeUser:
-        member = self.guild.member(user_id)
+        member = next((m for g in self.guilds if (m := g.member(user_id)) is not None), None)
         if member is None:
             raise DiscordError(404, 10013, "Unknown User")
         return member.user
 
     def channel(self, channel_id: int) -> FakeChannel:
-        channels = [*self.guild.channels, *self.dm_channels.values()]
+        channels = [*(c for g in self.guilds for c in g.channels), *self.dm_channels.values()]
         channel = next((c for c in channels if c.id == channel_id), None)
         if channel is None:
             raise DiscordError(404, 10003, "Unknown Channel")
@@ -389,7 +417,8 @@ class World:
         ix = FakeInteraction(
             self, type=type, label=label, user=user, channel=channel, source=source
         )
-        guild_id = str(self.guild.id)
+        guild = self.guild_of(channel)
+        guild_id = str(guild.id)
         ix.payload = {
             "id": str(ix.id),
             "application_id": str(self.application_id),
@@ -402,8 +431,8 @@ class World:
             "guild_locale": "en-US",
             "channel_id": str(channel.id),
             "channel": channel.to_payload(),
-            "member": self.guild.member_payload(user),
-            "app_permissions": str(self.guild.permissions_of(self.bot_member)),
+            "member": guild.member_payload(user),
+            "app_permissions": str(guild.permissions_of(self._bot_members[guild.id])),
             "locale": user.user.locale,
             "entitlements": [],
             "entitlement_sku_ids": [],

@@ -99,6 +99,11 @@ async def summary_message(interaction: discord.Interaction, guild: str, done: in
 async def start_review(interaction: discord.Interaction, lesson: str, guild: str = "") -> None:
     """Open a private review session in a new ephemeral message."""
     await interaction.response.defer(ephemeral=True, thinking=True)
+    bot = tutor_bot(interaction)
+    if guild and not bot.own_guilds(int(guild)):
+        # From a DM (they reach shard 0's process): that server's uploads were taken by
+        # the process of its shard, maybe after this one started.
+        await bot.tutor.content.refresh(int(guild))
     message = await next_card_message(interaction, lesson, guild, 0, can_undo=False)
     await interaction.followup.send(**message, ephemeral=True)
 
