@@ -189,12 +189,7 @@ def postgres(given: str | None) -> Iterator[PostgresUrl]:
     """A fresh database on the server given, or on a throwaway one."""
     with contextlib.ExitStack() as stack:
         server = given or stack.enter_context(postgres_server.throwaway_server(durable=True))
-        name = postgres_server.new_database_name()
-        postgres_server.admin(server, f"CREATE DATABASE {name}")
-        try:
-            yield PostgresUrl(postgres_server.with_database(server, name))
-        finally:
-            postgres_server.admin(server, f"DROP DATABASE {name} WITH (FORCE)")
+        yield stack.enter_context(postgres_server.fresh_database(server))
 
 
 def p(times: list[float], q: float) -> float:

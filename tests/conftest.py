@@ -65,12 +65,8 @@ def postgres_server_url() -> Iterator[str]:
 @pytest.fixture
 def postgres_url(postgres_server_url: str) -> Iterator[PostgresUrl]:
     """A fresh, empty database of this test's own on the server, dropped afterwards."""
-    name = postgres_server.new_database_name()
-    postgres_server.admin(postgres_server_url, f"CREATE DATABASE {name}")
-    try:
-        yield PostgresUrl(postgres_server.with_database(postgres_server_url, name))
-    finally:
-        postgres_server.admin(postgres_server_url, f"DROP DATABASE {name} WITH (FORCE)")
+    with postgres_server.fresh_database(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import asyncpg
 
+from bot.storage.target import PostgresUrl
+
 SERVER_USER = "tutor"
 START_ATTEMPTS = 3
 
@@ -129,12 +131,6 @@ def _start(
     raise AssertionError("unreachable")
 
 
-def with_database(server_url: str, name: str) -> str:
-    """``server_url`` pointing at the database ``name``."""
-    base, _, _ = server_url.rpartition("/")
-    return f"{base}/{name}"
-
-
 def admin(server_url: str, *statements: str) -> None:
     """Run statements on the server's maintenance database, from a thread of its own so
     that it works whether or not an event loop is running in this one."""
@@ -151,8 +147,16 @@ def admin(server_url: str, *statements: str) -> None:
         pool.submit(asyncio.run, run()).result()
 
 
-def new_database_name() -> str:
-    return f"tutor_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[PostgresUrl]:
+    """A new, empty database of our own on the server, dropped afterwards."""
+    name = f"tutor_test_{uuid.uuid4().hex[:12]}"
+    admin(server_url, f"CREATE DATABASE {name}")
+    try:
+        base, _, _ = server_url.rpartition("/")
+        yield PostgresUrl(f"{base}/{name}")
+    finally:
+        admin(server_url, f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def server_expected() -> bool:

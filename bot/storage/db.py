@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from bot.storage.connection import Connection, Row
+from bot.storage.connection import Connection, DatabaseError, Row
 from bot.storage.migrations import MIGRATIONS, Migration
 from bot.storage.target import DatabaseTarget, PostgresUrl, parse_target
 
@@ -76,6 +76,27 @@ class Database(ABC):
     @abstractmethod
     def _schema_statement(self, sql: str) -> str:
         """A migration statement in this engine's dialect."""
+
+    @abstractmethod
+    async def _prepare(self, migrations: Sequence[Migration]) -> None:
+        """Everything between connecting and being ready: at least ``_refuse_newer`` and
+        ``_migrate``."""
+
+    def _scrub(self, text: str) -> str:
+        """``text`` (a driver's message) made safe to print."""
+        return text
+
+    async def _prepared(self, migrations: Sequence[Migration]) -> None:
+        """``_prepare``; on any failure the database is closed again and the reason is
+        one line (``StorageError``)."""
+        try:
+            await self._prepare(migrations)
+        except DatabaseError as exc:
+            await self.close()
+            raise StorageError(f"{self.name}: unusable database: {self._scrub(str(exc))}") from exc
+        except BaseException:
+            await self.close()
+            raise
 
     async def write_probe(self) -> None:
         """One small write, committed: proof the database takes writes now."""

@@ -76,16 +76,15 @@ class PostgresDatabase(Database):
         except (*DRIVER_ERRORS, ValueError) as exc:
             raise StorageError(f"{url}: cannot connect: {url.scrub(str(exc))}") from exc
         db = cls(pool, url)
-        try:
-            await db._refuse_newer(migrations)
-            await db._migrate(migrations)
-        except DatabaseError as exc:
-            await db.close()
-            raise StorageError(f"{url}: unusable database: {url.scrub(str(exc))}") from exc
-        except BaseException:
-            await db.close()
-            raise
+        await db._prepared(migrations)
         return db
+
+    async def _prepare(self, migrations: Sequence[Migration]) -> None:
+        await self._refuse_newer(migrations)
+        await self._migrate(migrations)
+
+    def _scrub(self, text: str) -> str:
+        return self.url.scrub(text)
 
     async def close(self) -> None:
         try:

@@ -66,28 +66,27 @@ class SqliteDatabase(Database):
         except sqlite3.Error as exc:
             raise StorageError(f"{path}: cannot open database: {exc}") from exc
         db = cls(conn, path)
-        try:
-            await db._refuse_newer(migrations)  # before any pragma that writes the header
-            await db._configure()
-            await db._migrate(migrations)
-            await db._check_writable()
-        except (sqlite3.DatabaseError, DatabaseError) as exc:
-            await conn.close()
-            raise StorageError(f"{path}: unusable database: {exc}") from exc
-        except BaseException:
-            await conn.close()
-            raise
+        await db._prepared(migrations)
         return db
+
+    async def _prepare(self, migrations: Sequence[Migration]) -> None:
+        await self._refuse_newer(migrations)  # before any pragma that writes the header
+        await self._configure()
+        await self._migrate(migrations)
+        await self._check_writable()
 
     async def close(self) -> None:
         async with self._lock:
             await self._conn.close()
 
     async def _configure(self) -> None:
-        await self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await self._conn.execute("PRAGMA journal_mode = WAL")
-        await self._conn.execute("PRAGMA foreign_keys = ON")
-        await self._conn.execute("PRAGMA synchronous = NORMAL")
+        for pragma in (
+            f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA synchronous = NORMAL",
+        ):
+            await self._shared.run(pragma, ())
 
     async def schema_version(self) -> int:
         row = await self.fetchone("PRAGMA user_version")
