@@ -1,4 +1,4 @@
-"""``python -m bot db backup PATH`` and ``db restore BACKUP``: the database's copies.
+"""``python -m bot db backup PATH``, ``db restore BACKUP``, ``db copy SRC DST``.
 
 A backup uses SQLite's online backup API through the bot's own storage layer, so it is
 safe while the bot is running (WAL readers never block the writer). A restore
@@ -15,8 +15,9 @@ from pathlib import Path
 from bot.config import load_settings
 from bot.core.lease import LeaseHeld
 from bot.ops.clock import system_clock
+from bot.ops.db_copy import CopyError, copy_between
 from bot.ops.restore import RestoreError, restore
-from bot.storage import StorageError
+from bot.storage import DatabaseError, StorageError
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.sqlite import SqliteDatabase
 from bot.storage.target import DatabaseTarget
@@ -67,6 +68,19 @@ def _restore(live: DatabaseTarget, backup_file: Path) -> int:
     return 0
 
 
+def _copy(source: str, target: str) -> int:
+    try:
+        checks = asyncio.run(copy_between(source, target))
+    except (CopyError, StorageError, DatabaseError) as exc:
+        print(f"copy failed: {exc}", file=sys.stderr)
+        return 1
+    for check in checks:
+        print(f"{check.table}: {check.rows} rows, checksum {check.checksum[:16]} on both")
+    rows = sum(check.rows for check in checks)
+    print(f"copied {rows} rows in {len(checks)} tables; both read back equal")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot db")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,7 +88,12 @@ def main(argv: list[str]) -> int:
     take.add_argument("path", type=Path)
     put = commands.add_parser("restore", help="put BACKUP in place (the bot stopped)")
     put.add_argument("backup", type=Path)
+    duplicate = commands.add_parser("copy", help="copy database SRC into the empty DST")
+    duplicate.add_argument("source", metavar="SRC", help="a SQLite path or a postgresql:// URL")
+    duplicate.add_argument("target", metavar="DST", help="a SQLite path or a postgresql:// URL")
     args = parser.parse_args(argv)
+    if args.command == "copy":
+        return _copy(args.source, args.target)
     live = load_settings().db_path
     if args.command == "restore":
         return _restore(live, args.backup)
