@@ -1,8 +1,9 @@
 """``python -m bot db backup PATH``, ``db restore BACKUP``, ``db copy SRC DST``.
 
-A backup uses SQLite's online backup API through the bot's own storage layer, so it is
-safe while the bot is running (WAL readers never block the writer). A restore
-(bot/ops/restore.py) needs the bot stopped: it refuses while a bot holds the lease.
+On SQLite, a backup uses SQLite's online backup API through the bot's own storage layer,
+so it is safe while the bot is running (WAL readers never block the writer); on
+PostgreSQL, pg_dump (bot/ops/pg_backup.py), as safe. A restore (bot/ops/restore.py, or
+pg_restore) needs the bot stopped: it refuses while a bot holds the lease.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from pathlib import Path
 
 from bot.config import load_settings
 from bot.core.lease import LeaseHeld
+from bot.ops import pg_backup
 from bot.ops.clock import system_clock
 from bot.ops.db_copy import CopyError, copy_between
 from bot.ops.restore import RestoreError, restore
 from bot.storage import DatabaseError, StorageError
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.sqlite import SqliteDatabase
-from bot.storage.target import DatabaseTarget
+from bot.storage.target import DatabaseTarget, PostgresUrl
 
 
 def _check_paths(source: Path, target: Path) -> None:
@@ -41,11 +43,12 @@ async def backup(source: Path, target: Path) -> None:
 
 def _backup(source: DatabaseTarget, target: Path) -> int:
     try:
-        if not isinstance(source, Path):
-            raise StorageError(f"{source}: back up a PostgreSQL database with pg_dump")
-        _check_paths(source, target)
-        asyncio.run(backup(source, target))
-    except StorageError as exc:
+        if isinstance(source, PostgresUrl):
+            asyncio.run(pg_backup.dump(source, target))
+        else:
+            _check_paths(source, target)
+            asyncio.run(backup(source, target))
+    except (StorageError, DatabaseError) as exc:
         print(f"backup failed: {exc}", file=sys.stderr)
         return 1
     print(f"backed up {source} to {target}")
@@ -54,13 +57,14 @@ def _backup(source: DatabaseTarget, target: Path) -> int:
 
 def _restore(live: DatabaseTarget, backup_file: Path) -> int:
     try:
-        if not isinstance(live, Path):
-            raise RestoreError(f"{live}: restore a PostgreSQL database with pg_restore")
-        kept = asyncio.run(restore(live, backup_file, system_clock))
+        if isinstance(live, PostgresUrl):
+            kept: Path | None = asyncio.run(pg_backup.restore(live, backup_file, system_clock))
+        else:
+            kept = asyncio.run(restore(live, backup_file, system_clock))
     except LeaseHeld as exc:
         print(f"restore refused: {exc}", file=sys.stderr)
         return 1
-    except (RestoreError, StorageError) as exc:
+    except (RestoreError, StorageError, DatabaseError) as exc:
         print(f"restore failed: {exc}", file=sys.stderr)
         return 1
     replaced = f"; the replaced database is kept as {kept}" if kept else ""

@@ -34,7 +34,7 @@ class RestoreError(Exception):
 
 
 @dataclass
-class _RestoreContext:
+class RestoreContext:
     """The lease's view of this command: the database and the clock, no course."""
 
     db: Database
@@ -55,7 +55,7 @@ async def restore(live: Path, backup: Path, clock: Clock) -> Path | None:
         await _stage(backup, staged)
         await asyncio.to_thread(os.replace, staged, live)
         return None
-    tool = _RestoreContext(await Database.open(live), clock)
+    tool = RestoreContext(await Database.open(live), clock)
     lease = Lease(tool, EVERY_SHARD)
     try:
         await lease.acquire()
@@ -87,7 +87,7 @@ async def _stage(backup: Path, staged: Path) -> None:
         raise
 
 
-async def _give_back(lease: Lease, tool: _RestoreContext) -> None:
+async def _give_back(lease: Lease, tool: RestoreContext) -> None:
     try:
         await lease.release()  # a no-op when acquire was refused: no row of its own
     finally:
