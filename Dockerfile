@@ -23,6 +23,7 @@ COPY content ./content
 
 USER tutor
 VOLUME ["/data"]
+# `python -m bot health` reads the heartbeat beside TUTOR_DB (TUTOR_HEALTH_FILE elsewhere).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
     CMD ["python", "-m", "bot", "health"]
 CMD ["python", "-m", "bot", "run"]

@@ -31,6 +31,7 @@ CONFIG_ENV = "TUTOR_CONFIG"
 DEFAULT_CONFIG_FILE = "config.yaml"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 HTTP_URL = "an http:// or https:// URL with a host"
+HEARTBEAT_NAME = "bot.heartbeat"
 
 
 class ConfigError(Exception):
@@ -180,6 +181,8 @@ class Settings:
     db_path: DatabaseTarget = field(
         default=Path("data/tutor.sqlite3"), metadata=_setting("TUTOR_DB", _database)
     )
+    # None: beside a SQLite database, else in data/ (see ``heartbeat_file``).
+    health_file: Path | None = field(default=None, metadata=_setting("TUTOR_HEALTH_FILE", _path))
     content_dir: Path = field(default=Path("content"), metadata=_setting("TUTOR_CONTENT", _path))
     sandbox_url: str | None = field(
         default=None,
@@ -225,6 +228,23 @@ class Settings:
 
     # Unset: every shard in this process, as many as Discord recommends.
     shards: ShardRange = field(default=EVERY_SHARD, metadata=_setting("TUTOR_SHARDS", _shards))
+
+    @property
+    def heartbeat_file(self) -> Path:
+        """The file the running bot touches and ``python -m bot health`` reads:
+        ``TUTOR_HEALTH_FILE``, else in ``data_folder`` (beside a SQLite database, as
+        before the setting existed; ``data/`` for a PostgreSQL server): ``bot.heartbeat``,
+        or one per shard range, so that processes on shard ranges sharing a folder each
+        have their own and one live process cannot hide a dead one."""
+        if self.health_file is not None:
+            return self.health_file
+        shards = self.shards
+        if shards.every_shard:
+            return self.data_folder / HEARTBEAT_NAME
+        return (
+            self.data_folder
+            / f"bot.shards-{shards.first}-{shards.last}-of-{shards.count}.heartbeat"
+        )
 
     @property
     def effective_sandbox_url(self) -> str:

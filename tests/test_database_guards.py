@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ops.health import beat
-from bot.storage import Database, StorageError
+from bot.ops.heartbeat import beat
+from bot.storage import Database, DatabaseError, StorageError
 from tests.cli import run_bot
 
 
@@ -61,7 +61,7 @@ async def test_the_heartbeat_skips_while_writes_fail_and_beats_again_after(
     path.unlink()
 
     async def refused() -> None:
-        raise sqlite3.OperationalError("attempt to write a readonly database")
+        raise DatabaseError("attempt to write a readonly database")
 
     monkeypatch.setattr(tutor.ctx.db, "write_probe", refused)
     assert not await beat(tutor, path) and not path.exists()  # health goes stale

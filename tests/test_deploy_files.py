@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -34,6 +35,63 @@ def test_compose_runs_the_bot_and_the_sandbox_with_a_named_volume() -> None:
         assert "no-new-privileges:true" in service["security_opt"]
 
 
+DEFAULT_SERVICES = {"bot", "sandbox"}
+SCALE_BOTS = {"bot-0": "0-0/2", "bot-1": "1-1/2"}
+SCALE_WORKERS = ("sandbox-0", "sandbox-1")
+# What a scale bot sets differently from the default bot; everything else is the same.
+SCALE_BOT_SETTINGS = {"TUTOR_DB", "TUTOR_SHARDS", "TUTOR_SANDBOX_URL", "TUTOR_HEALTH_FILE"}
+
+
+def test_the_default_services_are_todays_and_the_rest_is_the_scale_profile() -> None:
+    spec = compose()["services"]
+    assert {name for name, service in spec.items() if "profiles" not in service} == (
+        DEFAULT_SERVICES
+    )
+    scale = {name for name, service in spec.items() if service.get("profiles") == ["scale"]}
+    assert scale == {"postgres", *SCALE_BOTS, *SCALE_WORKERS}
+
+
+def test_the_scale_bots_split_the_shards_and_share_everything_else_with_the_bot() -> None:
+    spec = compose()["services"]
+    served: list[int] = []
+    for name, shards in SCALE_BOTS.items():
+        bot = spec[name]
+        env = bot["environment"]
+        assert env["TUTOR_SHARDS"] == shards
+        first, last, count = map(int, re.fullmatch(r"(\d+)-(\d+)/(\d+)", shards).groups())
+        assert count == len(SCALE_BOTS)
+        served += range(first, last + 1)
+        assert env["TUTOR_DB"] == ("postgresql://tutor:${TUTOR_PG_PASSWORD:-}@postgres:5432/tutor")
+        assert env["TUTOR_SANDBOX_URL"].split(",") == [
+            f"http://{worker}:8060" for worker in SCALE_WORKERS
+        ]
+        # The root filesystem is read-only and there is no database folder: the tmpfs.
+        assert env["TUTOR_HEALTH_FILE"].startswith("/tmp/") and "/tmp" in bot["tmpfs"]
+        assert set(bot["depends_on"]) == {"postgres", *SCALE_WORKERS}
+        assert all(d["condition"] == "service_healthy" for d in bot["depends_on"].values())
+        assert bot["volumes"] == []  # nothing of the SQLite volume
+        same = {k: v for k, v in env.items() if k not in SCALE_BOT_SETTINGS}
+        default = spec["bot"]["environment"]
+        assert same == {k: v for k, v in default.items() if k not in SCALE_BOT_SETTINGS}
+        unchanged = set(spec["bot"]) - {"environment", "volumes", "depends_on"}
+        assert {k: bot[k] for k in unchanged} == {k: spec["bot"][k] for k in unchanged}
+    assert sorted(served) == list(range(len(SCALE_BOTS)))  # every shard, once
+
+
+def test_the_scale_workers_are_the_sandbox_and_postgres_stays_internal() -> None:
+    spec = compose()["services"]
+    for worker in SCALE_WORKERS:
+        assert {k: v for k, v in spec[worker].items() if k != "profiles"} == spec["sandbox"]
+    postgres = spec["postgres"]
+    assert postgres["networks"] == ["internal"] and "ports" not in postgres
+    assert postgres["environment"]["POSTGRES_PASSWORD"] == "${TUTOR_PG_PASSWORD:-}"
+    assert "tutor-pg:/var/lib/postgresql/data" in postgres["volumes"]
+    assert postgres["cap_drop"] == ["ALL"] and postgres["read_only"] is True
+    dockerfile = (ROOT / postgres["build"]["dockerfile"]).read_text()
+    assert "apt-get install -y --no-install-recommends postgresql " in dockerfile
+    assert "HEALTHCHECK" in dockerfile and "USER postgres" in dockerfile
+
+
 def test_the_sandbox_has_no_way_out_of_the_host() -> None:
     spec = compose()
     assert spec["networks"]["internal"]["internal"] is True
@@ -47,11 +105,12 @@ def test_both_images_have_health_checks() -> None:
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="no compose CLI here")
-def test_docker_compose_config_validates_the_file(tmp_path) -> None:
+@pytest.mark.parametrize("profile", [[], ["--profile", "scale"]], ids=["default", "scale"])
+def test_docker_compose_config_validates_the_file(tmp_path, profile: list[str]) -> None:
     (tmp_path / ".env").write_text("DISCORD_TOKEN=x\n")
     done = subprocess.run(
         ["docker-compose", "--project-directory", str(ROOT), "--env-file", str(tmp_path / ".env"),
-         "-f", str(COMPOSE), "config", "-q"],
+         "-f", str(COMPOSE), *profile, "config", "-q"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -64,6 +123,13 @@ def test_compose_v1_can_create_the_sandbox() -> None:
     assert not [option for option in options if option.startswith("systempaths")]
 
 
+def test_the_docs_start_the_scale_profile_by_naming_its_bots() -> None:
+    command = f"docker compose --profile scale up -d --build {' '.join(SCALE_BOTS)}"
+    assert command in (ROOT / "README.md").read_text()
+    assert command in (ROOT / "docs" / "SCALING.md").read_text()
+    assert "TUTOR_PG_PASSWORD" in (ROOT / ".env.example").read_text()
+
+
 def test_the_readme_gives_the_commands_the_deploy_test_runs() -> None:
     readme = (ROOT / "README.md").read_text()
     for cli in ("docker compose", "docker-compose"):
@@ -72,11 +138,12 @@ def test_the_readme_gives_the_commands_the_deploy_test_runs() -> None:
     assert "scripts/build-base-image.sh" in readme
 
 
-def test_both_images_start_from_the_base_image_build_argument() -> None:
+def test_every_image_starts_from_the_base_image_build_argument() -> None:
     spec = compose()["services"]
     for service, dockerfile in (
         ("bot", "Dockerfile"),
         ("sandbox", spec["sandbox"]["build"]["dockerfile"]),
+        ("postgres", spec["postgres"]["build"]["dockerfile"]),
     ):
         text = (ROOT / dockerfile).read_text()
         assert "ARG BASE_IMAGE=python:3.11-slim-bookworm\nFROM ${BASE_IMAGE}\n" in text

@@ -11,7 +11,6 @@ from bot.config import load_settings
 from bot.core.context import CONSOLE_GUILD
 from bot.core.shards import EVERY_SHARD, ShardRange, shard_of
 from bot.discord.client import discord_guilds
-from bot.ops.health import heartbeat_path
 
 NO_FILE = Path("/nonexistent/config.yaml")
 
@@ -95,7 +94,7 @@ def test_the_overlap_rule_agrees_with_trying_every_guild() -> None:
 
 def test_processes_beside_one_database_each_have_their_own_heartbeat() -> None:
     def heartbeat(**env: str) -> Path:
-        return heartbeat_path(load_settings({"TUTOR_DB": "/srv/tutor.sqlite3", **env}, NO_FILE))
+        return load_settings({"TUTOR_DB": "/srv/tutor.sqlite3", **env}, NO_FILE).heartbeat_file
 
     paths = [heartbeat(), heartbeat(TUTOR_SHARDS="0/2"), heartbeat(TUTOR_SHARDS="1/2")]
     assert paths[0] == Path("/srv/bot.heartbeat")

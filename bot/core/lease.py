@@ -8,7 +8,8 @@ for ``STALE_AFTER_S`` belongs to a dead process and is taken over, so a containe
 restarted after a crash waits at most that long. Ranges of shards make room for several
 processes, each serving its own shards: a lease is refused only while a live one's range
 shares a guild with it (``ShardRange.overlaps``, exact across different shard counts).
-The console and backups never take the lease.
+The console and backups never take the lease; `db restore` takes it for every shard while
+it swaps the database, so no bot starts on a half-restored one.
 """
 
 from __future__ import annotations
@@ -18,17 +19,28 @@ import logging
 import os
 import secrets
 import socket
+from datetime import datetime
+from typing import Protocol
 
 from bot.core.clock import Sleep
-from bot.core.context import CoreContext
 from bot.core.shards import ShardRange
-from bot.storage import DatabaseError, leases
+from bot.storage import Database, DatabaseError, leases
 from bot.storage.leases import LeaseRow
 
 log = logging.getLogger(__name__)
 
 RENEW_EVERY_S = 5.0
 STALE_AFTER_S = 15.0
+
+
+class LeaseContext(Protocol):
+    """What a lease needs: the database and the time. The bot passes its ``CoreContext``;
+    `db restore` its own (it has no course)."""
+
+    @property
+    def db(self) -> Database: ...
+
+    def now(self) -> datetime: ...
 
 
 class LeaseHeld(Exception):
@@ -39,7 +51,7 @@ class Lease:
     """Held from ``acquire`` until ``release``; ``keep`` renews it and sets ``lost`` if
     another process took it over meanwhile (this one was frozen for too long)."""
 
-    def __init__(self, ctx: CoreContext, shards: ShardRange, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(self, ctx: LeaseContext, shards: ShardRange, sleep: Sleep = asyncio.sleep) -> None:
         self.shards = shards
         self.lost = asyncio.Event()
         self._ctx = ctx

@@ -35,7 +35,8 @@ from bot.discord.ui.actions import ActionButton
 from bot.discord.ui.classquiz import tell_ended_early
 from bot.discord.ui.exercises import ChannelAssignment
 from bot.discord.ui.replies import SHUTTING_DOWN, UserFacingError, context_of, report_error, send
-from bot.ops.health import HEARTBEAT_EVERY_S, beat, heartbeat_path
+from bot.ops.health import HEARTBEAT_EVERY_S
+from bot.ops.heartbeat import beat
 
 log = logging.getLogger("bot.discord")
 
@@ -110,7 +111,7 @@ class TutorBot(commands.AutoShardedBot):
 
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file while connected (``python -m bot health`` reads it)."""
-        path = heartbeat_path(self.settings)
+        path = self.settings.heartbeat_file
         while True:
             if self.is_ready() and not self.is_closed():
                 await beat(self.tutor, path)

@@ -1,1 +1,1 @@
-"""Operating the bot: make run's launcher, health checks, database backups."""
+"""Operating the bot: make run's launcher, health checks, database backups and restores."""

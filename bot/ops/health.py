@@ -1,63 +1,26 @@
-"""Liveness of the Discord bot for container health checks.
+"""``python -m bot health``: is the running bot connected? For container health checks.
 
-The running bot touches a heartbeat file next to its database while it is connected and
-its database takes writes; ``python -m bot health`` succeeds when that file is recent. No
-network call is needed, so a health check can never hit Discord's rate limits. Processes
-on shard ranges (``TUTOR_SHARDS``) sharing a data folder each have their own file, so one
-live process cannot hide a dead one; ``health`` reads the one of its own setting.
+The running bot touches a heartbeat file (``TUTOR_HEALTH_FILE``; by default beside a
+SQLite database) while it is connected and its database takes writes (bot/ops/heartbeat.py);
+this command succeeds when that file is recent (processes on shard ranges each have
+their own file; it reads the one of its own settings). It reads the settings and the file's age,
+nothing more: no network call, so a health check can never hit Discord's rate limits, and
+no database connection, so it answers the same on SQLite and on a PostgreSQL server.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import sqlite3
 import sys
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.config import Settings, load_settings
-
-if TYPE_CHECKING:  # the health command itself stays light: no core imported
-    from bot.core.tutor import Tutor
-
-log = logging.getLogger(__name__)
+from bot.config import load_settings
 
 HEARTBEAT_EVERY_S = 30.0
 STALE_AFTER_S = 3 * HEARTBEAT_EVERY_S
 
 
-def heartbeat_path(settings: Settings) -> Path:
-    """In the data folder: ``bot.heartbeat``, or one per shard range."""
-    shards = settings.shards
-    if shards.every_shard:
-        return settings.data_folder / "bot.heartbeat"
-    return (
-        settings.data_folder
-        / f"bot.shards-{shards.first}-{shards.last}-of-{shards.count}.heartbeat"
-    )
-
-
-def touch(path: Path) -> None:
-    path.write_text(f"{time.time():.0f}\n")
-
-
-async def beat(tutor: Tutor, path: Path) -> bool:
-    """One heartbeat: a committed database write, then the file. A failure of either is
-    logged and skipped (the beat after may succeed); while it lasts, the file goes stale
-    and ``health`` reports unhealthy."""
-    try:
-        await tutor.prove_writable()
-        await asyncio.to_thread(touch, path)
-    except (sqlite3.Error, OSError) as exc:
-        log.warning("heartbeat skipped: %s", exc)
-        return False
-    return True
-
-
 def main(argv: list[str]) -> int:
-    path = heartbeat_path(load_settings())
+    path = load_settings().heartbeat_file
     try:
         age = time.time() - path.stat().st_mtime
     except FileNotFoundError:

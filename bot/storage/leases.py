@@ -45,3 +45,9 @@ async def renew(conn: Connection, owner: str, renewed_at: float) -> bool:
 
 async def delete(conn: Connection, owner: str) -> None:
     await conn.execute("DELETE FROM leases WHERE owner = ?", (owner,))
+
+
+async def delete_all(conn: Connection) -> None:
+    """A restored database starts with no lease: the processes in its rows are not the
+    ones that will serve it."""
+    await conn.execute("DELETE FROM leases")

@@ -34,8 +34,9 @@ COMPOSE = [
 ]
 # Keys compose uses to build and wire the stack, which a single `docker run` replaces:
 # the image is built from `build`; host networking replaces `networks` and `expose`; the
-# test starts the sandbox first and waits until it is healthy (`depends_on`).
-REPLACED = {"build", "networks", "expose", "depends_on"}
+# test starts the sandbox first and waits until it is healthy (`depends_on`); the test
+# picks the services it runs (`profiles`).
+REPLACED = {"build", "networks", "expose", "depends_on", "profiles"}
 # The README's commands, as the deploy test runs them (tests/test_deploy_files.py checks
 # that the README still says so).
 UP = ("up", "-d", "--build")
