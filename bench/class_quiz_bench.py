@@ -44,6 +44,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -214,7 +215,8 @@ class RoundResult:
     ended_at: float = 0.0  # monotonic: last callback in (or gave up)
     gc_longest_ms: float = 0.0
     stand_in_cpu_s: float = 0.0
-    bot_cpu_s: dict[str, float] = field(default_factory=dict)  # by bot process
+    # By process: the bots, and a local PostgreSQL server (bot processes only).
+    cpu_by_process_s: dict[str, float] = field(default_factory=dict)
     stop_s: float = 0.0
     guilds: dict[str, RoundResult] = field(default_factory=dict)  # per guild, if several
 
@@ -237,6 +239,35 @@ def process_cpu_s(pid: int) -> float:
     """User + system CPU seconds of another process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(url: PostgresUrl) -> Callable[[], float] | None:
+    """CPU seconds so far of the local PostgreSQL server at ``url`` (its postmaster and
+    the backends it has now), found in /proc by its ``-p PORT``; None if not here."""
+    port = str(urllib.parse.urlsplit(url.url).port or 5432).encode()
+    postmaster = None
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            args = cmdline.read_bytes().split(b"\0")
+            pairs = itertools.pairwise(args)
+            if args[0].endswith(b"/postgres") and (b"-p", port) in pairs:
+                postmaster = int(cmdline.parent.name)
+    if postmaster is None:
+        return None
+    pids = [postmaster]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                pids.append(int(stat.parent.name))
+
+    def cpu_s() -> float:
+        total = 0.0
+        for pid in pids:
+            with contextlib.suppress(OSError):  # a backend may have ended
+                total += process_cpu_s(pid)
+        return total
+
+    return cpu_s
 
 
 def machine_busy_s() -> float:
@@ -346,10 +377,10 @@ async def quiz_round(
     fake: FakeDiscord,
     rooms: list[Room],
     mode: str,
-    bot_cpus: Mapping[str, Callable[[], float]] | None = None,
+    process_cpus: Mapping[str, Callable[[], float]] | None = None,
 ) -> tuple[RoundResult, list[Click]]:
     """Start a quiz in every room, send the clicks on schedule, stop the quizzes; measure
-    on the stand-in side. ``bot_cpus``: each bot process's CPU seconds so far, by name."""
+    on the stand-in side. ``process_cpus``: other processes' CPU seconds so far, by name."""
     for room in rooms:
         await start_quiz(fake, room)
     await asyncio.sleep(SETTLE_S)
@@ -359,9 +390,9 @@ async def quiz_round(
     acks = AckClock(fake.world, students)
     t0 = time.monotonic() + 0.05
     clicks = burst(rooms, t0)
-    bot_cpus = bot_cpus or {}
+    process_cpus = process_cpus or {}
     cpu0, busy0 = time.process_time(), machine_busy_s()
-    bot_cpu0 = {name: cpu() for name, cpu in bot_cpus.items()}
+    process_cpu0 = {name: cpu() for name, cpu in process_cpus.items()}
     with GcWatch() as watch:
         await asyncio.gather(*(click_on_time(fake, c) for c in clicks))
         try:
@@ -371,8 +402,10 @@ async def quiz_round(
     result.gc_full_ms = watch.full_collections()
     result.gc_longest_ms = max((ms for _, ms in watch.pauses), default=0.0)
     result.stand_in_cpu_s = time.process_time() - cpu0
-    result.bot_cpu_s = {name: cpu() - bot_cpu0[name] for name, cpu in bot_cpus.items()}
-    ours = result.stand_in_cpu_s + sum(result.bot_cpu_s.values())
+    result.cpu_by_process_s = {
+        name: cpu() - process_cpu0[name] for name, cpu in process_cpus.items()
+    }
+    ours = result.stand_in_cpu_s + sum(result.cpu_by_process_s.values())
     result.others_cpu_s = max(machine_busy_s() - busy0 - ours, 0.0)
     result.started_at, result.ended_at = t0, max(acks.arrived.values(), default=t0)
     result.burst_s = result.ended_at - t0
@@ -569,7 +602,11 @@ async def run_processes(
     process of ``shards[n]``); then tallied overall and, with several rooms, per guild."""
     serving = {shard_range: room.guild for shard_range, room in zip(shards, rooms, strict=True)}
     async with bot_processes(fake, folder, database, serving) as bots:
-        result, clicks = await quiz_round(fake, rooms, mode, {b.name: b.cpu_s for b in bots})
+        cpus = {b.name: b.cpu_s for b in bots}
+        server = server_cpu(database) if isinstance(database, PostgresUrl) else None
+        if server is not None:
+            cpus["postgres"] = server  # its backends are listed now, with the bots connected
+        result, clicks = await quiz_round(fake, rooms, mode, cpus)
     saved = await saved_answers(database)
     tally(result, clicks, saved, None)
     result.bot_gc_full_ms = {
@@ -621,11 +658,11 @@ def describe_guild(r: RoundResult) -> str:
 
 def describe(run: int, r: RoundResult) -> str:
     cpu = f"stand-in+bot {r.stand_in_cpu_s:.2f} s"
-    if r.bot_cpu_s:
-        bots = ", ".join(f"{name} {s:.2f} s" for name, s in r.bot_cpu_s.items())
-        cpu = f"{bots}, stand-in {r.stand_in_cpu_s:.2f} s"
+    if r.cpu_by_process_s:
+        cpus = ", ".join(f"{name} {s:.2f} s" for name, s in r.cpu_by_process_s.items())
+        cpu = f"{cpus}, stand-in {r.stand_in_cpu_s:.2f} s"
     held = "" if r.held is None else f", held {r.held}"
-    where = "stand-in" if r.bot_cpu_s else "stand-in+bot"
+    where = "stand-in" if r.cpu_by_process_s else "stand-in+bot"
     full = ", ".join(f"{ms:.0f}" for ms in r.gc_full_ms) or "none"
     bot_gc = "".join(
         f"  {name} process full collections during the burst:"
