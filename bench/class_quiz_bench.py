@@ -54,7 +54,6 @@ from typing import Any
 from aiohttp import web_app
 from discord import InteractionType
 
-from bench.core_bench import postgres
 from bot.core.classquiz import ClassQuiz
 from bot.curriculum import Course, load_course
 from bot.ops.clock import system_clock
@@ -636,7 +635,10 @@ async def run_split(students: int) -> RoundResult:
 async def run_pg_two(students: int, server: str) -> RoundResult:
     """Two bot processes, one per shard, on one fresh PostgreSQL database of ``server``;
     one guild per shard, half the students in each."""
-    with tempfile.TemporaryDirectory(prefix="cq-bench-") as tmp, postgres(server) as database:
+    with (
+        tempfile.TemporaryDirectory(prefix="cq-bench-") as tmp,
+        postgres_server.fresh_database(server) as database,
+    ):
         async with FakeDiscord(shards=SHARDS, wait_timeout=WAIT_S) as fake:
             rooms = []
             for shard in range(SHARDS):
