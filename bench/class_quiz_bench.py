@@ -1,7 +1,7 @@
 """Class quiz under load: 1,000 students answer one question within one second.
 
 Run by hand: ``.venv/bin/python -m bench.class_quiz_bench [--runs 3] [--students 1000]
-[--mode both|shared|split] [--profile FILE]``.
+[--mode both|shared|split|pg-two] [--pg URL] [--profile FILE]``.
 
 The local Discord stand-in (tests/fake_discord) plays Discord and the students; the real
 TutorBot answers. The teacher starts a one-question, 30 s class quiz; click ``i`` is sent
@@ -20,23 +20,33 @@ Two set-ups, both measured:
   stand-in via DISCORD_API_BASE / DISCORD_GATEWAY_URL, as deployed; the honest figure.
   It is started through BOT_WITH_GC_LOG (the same module, plus a gc callback) so the
   bot's full collections during the burst can be reported next to the latencies.
+
+And one more, only when asked for (``--mode pg-two``), for issue 16:
+
+- pg-two: two bot processes (TUTOR_SHARDS 0/2 and 1/2) on one PostgreSQL database (a
+  throwaway server with PostgreSQL's default durability, or the server ``--pg`` names),
+  against a stand-in with two shards and one guild on each, N/2 students apiece. Both
+  teachers start a quiz; the N clicks alternate between the guilds over the same
+  second. Reported per guild and overall, with each bot's CPU.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
+import itertools
 import math
 import os
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +57,9 @@ from discord import InteractionType
 from bot.core.classquiz import ClassQuiz
 from bot.curriculum import Course, load_course
 from bot.ops.clock import system_clock
+from bot.storage import Database
+from bot.storage.target import DatabaseTarget, PostgresUrl
+from tests import postgres_server
 from tests.discord_helpers import button_ids, make_bot
 from tests.fake_discord import (
     Callback,
@@ -72,6 +85,7 @@ BOT_START_S = 60.0
 READY_S = 2.5  # discord.py fires on_ready 2 s after the last GUILD_CREATE
 TARGET_P99_MS = 50.0
 ANSWER_PREFIX = "t:cq-answer"
+SHARDS = 2  # pg-two: one bot process per shard
 GC_LOG_ENV = "BENCH_BOT_GC_LOG"
 # `python -m bot ...` with each full (generation 2) collection logged as
 # "<monotonic s> <pause ms>"; CLOCK_MONOTONIC is shared by all processes on Linux.
@@ -91,15 +105,27 @@ runpy.run_module("bot", run_name="__main__", alter_sys=True)
 
 
 @dataclass
+class Room:
+    """One guild's class: its students, and the question its teacher's quiz put up."""
+
+    guild: FakeGuild
+    students: list[FakeMember]
+    question: FakeMessage | None = None
+    custom_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Click:
     """One student's click: when it was due, sent, and what came back."""
 
+    room: Room
     student: FakeMember
     option: int  # the button's position as rendered (options are shuffled when shown)
     scheduled: float
     sent: float = math.nan
     ix: FakeInteraction | None = None
     content_option: int = -1  # the option's index in the content, which the quiz holds
+    arrived: float | None = None  # when its callback reached the stand-in
 
 
 class GcWatch:
@@ -182,13 +208,16 @@ class RoundResult:
     load_avg: float = 0.0
     others_cpu_s: float = 0.0  # CPU other processes used during the burst
     gc_full_ms: list[float] = field(default_factory=list)
-    bot_gc_full_ms: list[float] | None = None  # the bot process's (split mode only)
+    # Each bot process's, by name (bot processes only).
+    bot_gc_full_ms: dict[str, list[float]] = field(default_factory=dict)
     started_at: float = 0.0  # monotonic: first click due
     ended_at: float = 0.0  # monotonic: last callback in (or gave up)
     gc_longest_ms: float = 0.0
     stand_in_cpu_s: float = 0.0
-    bot_cpu_s: float | None = None
+    # By process: the bots, and a local PostgreSQL server (bot processes only).
+    cpu_by_process_s: dict[str, float] = field(default_factory=dict)
     stop_s: float = 0.0
+    guilds: dict[str, RoundResult] = field(default_factory=dict)  # per guild, if several
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -211,6 +240,35 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu(url: PostgresUrl) -> Callable[[], float] | None:
+    """CPU seconds so far of the local PostgreSQL server at ``url`` (its postmaster and
+    the backends it has now), found in /proc by its ``-p PORT``; None if not here."""
+    port = str(urllib.parse.urlsplit(url.url).port or 5432).encode()
+    postmaster = None
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            args = cmdline.read_bytes().split(b"\0")
+            pairs = itertools.pairwise(args)
+            if args[0].endswith(b"/postgres") and (b"-p", port) in pairs:
+                postmaster = int(cmdline.parent.name)
+    if postmaster is None:
+        return None
+    pids = [postmaster]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                pids.append(int(stat.parent.name))
+
+    def cpu_s() -> float:
+        total = 0.0
+        for pid in pids:
+            with contextlib.suppress(OSError):  # a backend may have ended
+                total += process_cpu_s(pid)
+        return total
+
+    return cpu_s
+
+
 def machine_busy_s() -> float:
     """CPU seconds all processes have used, from /proc/stat: the machine is shared, so
     what other processes burn during the burst is reported next to the figures."""
@@ -226,11 +284,15 @@ def full_collections_in(gc_log: Path, start: float, end: float) -> list[float]:
     return [float(ms) for at, ms in map(str.split, lines) if start <= float(at) <= end]
 
 
-def saved_answers(db_path: Path) -> list[int]:
-    """User ids of the class-quiz answers in the database (one row per answer)."""
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT user_id FROM quiz_answers WHERE source = 'class'")
-        return [user_id for (user_id,) in rows]
+async def saved_answers(target: DatabaseTarget) -> list[int]:
+    """User ids of the class-quiz answers in the database (one row per answer), read
+    back through the storage layer, so the same for SQLite and PostgreSQL."""
+    database = await Database.open(target)
+    try:
+        rows = await database.fetchall("SELECT user_id FROM quiz_answers WHERE source = 'class'")
+    finally:
+        await database.close()
+    return [user_id for (user_id,) in rows]
 
 
 def answered_split(message: FakeMessage) -> list[int]:
@@ -250,41 +312,88 @@ def is_open_question(message: FakeMessage) -> bool:
     return bool(ids) and not any((message.component(i) or {}).get("disabled") for i in ids)
 
 
-async def click_on_time(
-    fake: FakeDiscord, question: FakeMessage, custom_ids: list[str], click: Click
-) -> None:
+async def click_on_time(fake: FakeDiscord, click: Click) -> None:
     await asyncio.sleep(max(0.0, click.scheduled - time.monotonic()))
     click.sent = time.monotonic()
-    click.content_option = int(custom_ids[click.option].rsplit(":", 1)[1])
-    click.ix = await fake.click(question, custom_ids[click.option], user=click.student)
+    custom_id = click.room.custom_ids[click.option]
+    click.content_option = int(custom_id.rsplit(":", 1)[1])
+    assert click.room.question is not None
+    click.ix = await fake.click(click.room.question, custom_id, user=click.student)
+
+
+async def start_quiz(fake: FakeDiscord, room: Room) -> None:
+    """The room's teacher starts a one-question quiz; the room notes its question."""
+    channel = room.guild.text_channel
+    options = {"questions": 1, "seconds": QUESTION_SECONDS}
+    start = await fake.slash("class-quiz start", options, user=room.guild.teacher, channel=channel)
+    assert "Class quiz!" in (await start.original()).content
+    room.question = await fake.wait_for_message(channel, is_open_question)
+    room.custom_ids = button_ids(room.question, ANSWER_PREFIX)
+
+
+async def stop_quiz(fake: FakeDiscord, room: Room, clicks: list[Click]) -> bool:
+    """The teacher stops the quiz (closing the question, saving everything); whether the
+    closed question shows the split of options its clicks chose."""
+    channel, question = room.guild.text_channel, room.question
+    stop = await fake.slash("class-quiz stop", user=room.guild.teacher, channel=channel)
+    assert "Stopped" in (await stop.original(lambda m: not m.loading)).content
+    await fake.wait_for_message(channel, lambda m: m is question and "time's up" in str(m.embeds))
+    assert question is not None
+    expected = Counter(c.option for c in clicks if c.room is room)
+    return answered_split(question) == [expected[i] for i in range(len(room.custom_ids))]
+
+
+def burst(rooms: list[Room], t0: float) -> list[Click]:
+    """One click per student, the rooms' students taken in turn, spread over SPREAD_S
+    from t0; each room's students click its options in turn."""
+    taken = itertools.zip_longest(
+        *([(room, i, s) for i, s in enumerate(room.students)] for room in rooms)
+    )
+    order = [turn for turns in taken for turn in turns if turn is not None]
+    return [
+        Click(room, student, i % len(room.custom_ids), t0 + n * SPREAD_S / len(order))
+        for n, (room, i, student) in enumerate(order)
+    ]
+
+
+def score(result: RoundResult, clicks: list[Click]) -> None:
+    """Latencies and "Locked in"s of these clicks, as the stand-in saw them."""
+    for click in clicks:
+        ix = click.ix
+        assert ix is not None
+        result.send_lag_ms.append((click.sent - click.scheduled) * 1000)
+        callback = ix.callback
+        if callback is None or click.arrived is None:
+            continue
+        result.latency_ms.append((click.arrived - ix.created_at) * 1000)
+        result.from_schedule_ms.append((click.arrived - click.scheduled) * 1000)
+        message = callback.message
+        if message is not None and message.ephemeral and "Locked in" in message.content:
+            result.locked_in += 1
 
 
 async def quiz_round(
     fake: FakeDiscord,
-    students: list[FakeMember],
+    rooms: list[Room],
     mode: str,
-    bot_cpu: Callable[[], float] | None = None,
+    process_cpus: Mapping[str, Callable[[], float]] | None = None,
 ) -> tuple[RoundResult, list[Click]]:
-    """Start a quiz, send the clicks on schedule, stop it; measure on the stand-in side."""
-    channel = fake.guild.text_channel
-    teacher = fake.guild.teacher
-    options = {"questions": 1, "seconds": QUESTION_SECONDS}
-    start = await fake.slash("class-quiz start", options, user=teacher)
-    assert "Class quiz!" in (await start.original()).content
-    question = await fake.wait_for_message(channel, is_open_question)
-    custom_ids = button_ids(question, ANSWER_PREFIX)
+    """Start a quiz in every room, send the clicks on schedule, stop the quizzes; measure
+    on the stand-in side. ``process_cpus``: other processes' CPU seconds so far, by name."""
+    for room in rooms:
+        await start_quiz(fake, room)
     await asyncio.sleep(SETTLE_S)
 
-    result = RoundResult(mode, len(students), load_avg=os.getloadavg()[0])
-    acks = AckClock(fake.world, len(students))
+    students = sum(len(room.students) for room in rooms)
+    result = RoundResult(mode, students, load_avg=os.getloadavg()[0])
+    acks = AckClock(fake.world, students)
     t0 = time.monotonic() + 0.05
-    clicks = [
-        Click(s, i % len(custom_ids), t0 + i * SPREAD_S / len(students))
-        for i, s in enumerate(students)
-    ]
-    cpu0, bot_cpu0, busy0 = time.process_time(), bot_cpu() if bot_cpu else None, machine_busy_s()
+    clicks = burst(rooms, t0)
+    process_cpus = process_cpus or {}
+    cpu0, busy0 = time.process_time(), machine_busy_s()
+    process_cpu0 = {name: cpu() for name, cpu in process_cpus.items()}
     with GcWatch() as watch:
-        await asyncio.gather(*(click_on_time(fake, question, custom_ids, c) for c in clicks))
+        await asyncio.gather(*(click_on_time(fake, c) for c in clicks))
         try:
             await asyncio.wait_for(acks.all_in.wait(), fake.world.ack_deadline + 2)
         except TimeoutError:
@@ -292,35 +401,22 @@ async def quiz_round(
     result.gc_full_ms = watch.full_collections()
     result.gc_longest_ms = max((ms for _, ms in watch.pauses), default=0.0)
     result.stand_in_cpu_s = time.process_time() - cpu0
-    if bot_cpu is not None and bot_cpu0 is not None:
-        result.bot_cpu_s = bot_cpu() - bot_cpu0
-    ours = result.stand_in_cpu_s + (result.bot_cpu_s or 0.0)
+    result.cpu_by_process_s = {
+        name: cpu() - process_cpu0[name] for name, cpu in process_cpus.items()
+    }
+    ours = result.stand_in_cpu_s + sum(result.cpu_by_process_s.values())
     result.others_cpu_s = max(machine_busy_s() - busy0 - ours, 0.0)
     result.started_at, result.ended_at = t0, max(acks.arrived.values(), default=t0)
     result.burst_s = result.ended_at - t0
     result.refused = len(acks.refused)
-
     for click in clicks:
-        ix = click.ix
-        assert ix is not None
-        result.send_lag_ms.append((click.sent - click.scheduled) * 1000)
-        callback = ix.callback
-        if callback is None or ix.id not in acks.arrived:
-            continue
-        arrived = acks.arrived[ix.id]
-        result.latency_ms.append((arrived - ix.created_at) * 1000)
-        result.from_schedule_ms.append((arrived - click.scheduled) * 1000)
-        message = callback.message
-        if message is not None and message.ephemeral and "Locked in" in message.content:
-            result.locked_in += 1
+        assert click.ix is not None
+        click.arrived = acks.arrived.get(click.ix.id)
+    score(result, clicks)
 
     stopped_at = time.monotonic()
-    stop = await fake.slash("class-quiz stop", user=teacher)
-    assert "Stopped" in (await stop.original(lambda m: not m.loading)).content
+    result.split_ok = all([await stop_quiz(fake, room, clicks) for room in rooms])
     result.stop_s = time.monotonic() - stopped_at
-    await fake.wait_for_message(channel, lambda m: m is question and "time's up" in str(m.embeds))
-    expected = Counter(c.option for c in clicks)
-    result.split_ok = answered_split(question) == [expected[i] for i in range(len(custom_ids))]
     return result, clicks
 
 
@@ -368,11 +464,11 @@ async def run_shared(course: Course, students: int) -> RoundResult:
                 # ready tasks finish, which would otherwise keep this bot alive.
                 await fake.start_client(bot, wait_ready=True)
                 try:
-                    result, clicks = await quiz_round(fake, members, "shared")
+                    result, clicks = await quiz_round(fake, [Room(guild, members)], "shared")
                 finally:
                     await fake.stop_client(bot)
                     await bot.tutor.close()
-        tally(result, clicks, saved_answers(db_path), quizzes[0])
+        tally(result, clicks, await saved_answers(db_path), quizzes[0])
     return result
 
 
@@ -390,86 +486,191 @@ def forget_stand_ins() -> None:
     gc.collect()
 
 
-async def until_bot_answers(fake: FakeDiscord, bot: asyncio.subprocess.Process) -> None:
-    """Wait until the bot process is connected and answers a command (guild cached)."""
+@dataclass
+class BotProcess:
+    """``python -m bot run`` (through BOT_WITH_GC_LOG) in a folder of its own, where its
+    files (heartbeat, GC log, output) go; ``guild`` is one it serves."""
+
+    name: str
+    guild: FakeGuild
+    folder: Path
+    process: asyncio.subprocess.Process
+
+    def cpu_s(self) -> float:
+        return process_cpu_s(self.process.pid)
+
+    @property
+    def gc_log(self) -> Path:
+        return self.folder / "gc.log"
+
+    @property
+    def output(self) -> Path:
+        return self.folder / "bot.log"
+
+
+async def until_bots_answer(fake: FakeDiscord, bots: list[BotProcess]) -> None:
+    """Wait until every bot process is connected and answers a command in its guild."""
     deadline = time.monotonic() + BOT_START_S
-    while time.monotonic() < deadline:
-        if bot.returncode is not None:
-            raise RuntimeError(f"python -m bot run exited with {bot.returncode}")
-        if fake.gateway.connected:
-            probe = await fake.slash("class-quiz stop", user=fake.guild.teacher)
+    waiting = list(bots)
+    while waiting and time.monotonic() < deadline:
+        for bot in bots:
+            if bot.process.returncode is not None:
+                raise RuntimeError(
+                    f"{bot.name}: python -m bot run exited with {bot.process.returncode}"
+                )
+        if fake.gateway.connected >= len(bots):
+            bot = waiting[0]
+            channel = bot.guild.text_channel
+            probe = await fake.slash("class-quiz stop", user=bot.guild.teacher, channel=channel)
             try:
                 async with asyncio.timeout(2):
                     if "No class quiz" in (await probe.original()).content:
-                        return
+                        waiting.pop(0)
+                        continue
             except (TimeoutError, AssertionError):
                 pass
         await asyncio.sleep(0.1)
-    raise RuntimeError("the bot did not come up")
+    if waiting:
+        raise RuntimeError(f"{waiting[0].name} did not come up")
+
+
+@contextlib.asynccontextmanager
+async def bot_processes(
+    fake: FakeDiscord, folder: Path, database: DatabaseTarget, shards: Mapping[str, FakeGuild]
+) -> AsyncIterator[list[BotProcess]]:
+    """The bot processes, pointed at the stand-in via DISCORD_API_BASE /
+    DISCORD_GATEWAY_URL, up and answering; stopped at the end. ``shards`` maps each
+    process's TUTOR_SHARDS ("" for none: one process, every guild) to a guild it serves."""
+    bots: list[BotProcess] = []
+    try:
+        for n, (shard_range, guild) in enumerate(shards.items()):
+            home = folder / f"bot{n}"
+            home.mkdir()
+            name = f"bot {shard_range}" if shard_range else "bot"
+            env = {
+                **os.environ,
+                **fake.env,
+                "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+                "DISCORD_TOKEN": fake.token,
+                "TUTOR_CONFIG": str(folder / "no-config.yaml"),
+                "TUTOR_DB": database.url if isinstance(database, PostgresUrl) else str(database),
+                "TUTOR_CONTENT": str(CONTENT),
+                "TUTOR_SANDBOX_URL": "http://127.0.0.1:9",  # nothing there; /run is unused
+                GC_LOG_ENV: str(home / "gc.log"),
+                **({"TUTOR_SHARDS": shard_range} if shard_range else {}),
+            }
+            with open(home / "bot.log", "wb") as log:
+                process = await asyncio.create_subprocess_exec(
+                    *(sys.executable, "-c", BOT_WITH_GC_LOG, "run"),
+                    env=env,
+                    cwd=home,
+                    stdout=log,
+                    stderr=log,
+                )
+            bots.append(BotProcess(name, guild, home, process))
+        await until_bots_answer(fake, bots)
+        await asyncio.sleep(READY_S)
+        # The load generator must not stall on its own full collections (the bots'
+        # heaps are in the other processes and untouched by this).
+        gc.collect()
+        gc.freeze()
+        yield bots
+    except BaseException:
+        for bot in bots:
+            tail = bot.output.read_text(errors="replace").splitlines()[-20:]
+            print(f"{bot.name} said:", *tail, sep="\n  ", file=sys.stderr)
+        raise
+    finally:
+        gc.unfreeze()
+        for bot in bots:
+            if bot.process.returncode is None:
+                bot.process.terminate()
+        for bot in bots:
+            await asyncio.wait_for(bot.process.wait(), 30)
+
+
+async def run_processes(
+    fake: FakeDiscord,
+    rooms: list[Room],
+    mode: str,
+    database: DatabaseTarget,
+    folder: Path,
+    shards: Sequence[str],
+) -> RoundResult:
+    """One round against bot processes, one per shard range (room ``n`` is served by the
+    process of ``shards[n]``); then tallied overall and, with several rooms, per guild."""
+    serving = {shard_range: room.guild for shard_range, room in zip(shards, rooms, strict=True)}
+    async with bot_processes(fake, folder, database, serving) as bots:
+        cpus = {b.name: b.cpu_s for b in bots}
+        server = server_cpu(database) if isinstance(database, PostgresUrl) else None
+        if server is not None:
+            cpus["postgres"] = server  # its backends are listed now, with the bots connected
+        result, clicks = await quiz_round(fake, rooms, mode, cpus)
+    saved = await saved_answers(database)
+    tally(result, clicks, saved, None)
+    result.bot_gc_full_ms = {
+        b.name: full_collections_in(b.gc_log, result.started_at, result.ended_at) for b in bots
+    }
+    if len(rooms) > 1:
+        for room in rooms:
+            theirs = [c for c in clicks if c.room is room]
+            part = RoundResult(room.guild.name, len(theirs))
+            score(part, theirs)
+            ids = {c.student.id for c in theirs}
+            tally(part, theirs, [uid for uid in saved if uid in ids], None)
+            result.guilds[room.guild.name] = part
+    return result
 
 
 async def run_split(students: int) -> RoundResult:
     """The bot as ``python -m bot run`` in its own process; the stand-in stays here."""
     guild, members = classroom(students)
     with tempfile.TemporaryDirectory(prefix="cq-bench-") as tmp:
-        db_path = Path(tmp) / "bench.sqlite3"
         async with FakeDiscord(guild=guild, wait_timeout=WAIT_S) as fake:
-            env = {
-                **os.environ,
-                **fake.env,
-                "DISCORD_TOKEN": fake.token,
-                "TUTOR_CONFIG": str(Path(tmp) / "no-config.yaml"),
-                "TUTOR_DB": str(db_path),
-                "TUTOR_CONTENT": str(CONTENT),
-                "TUTOR_SANDBOX_URL": "http://127.0.0.1:9",  # nothing there; /run is unused
-                GC_LOG_ENV: str(Path(tmp) / "gc.log"),
-            }
-            log_path = Path(tmp) / "bot.log"
-            with open(log_path, "wb") as log:
-                bot_process = await asyncio.create_subprocess_exec(
-                    *(sys.executable, "-c", BOT_WITH_GC_LOG, "run"),
-                    env=env,
-                    cwd=ROOT,
-                    stdout=log,
-                    stderr=log,
-                )
-                try:
-                    await until_bot_answers(fake, bot_process)
-                    await asyncio.sleep(READY_S)
-                    # The load generator must not stall on its own full collections (the
-                    # bot's heap is in the other process and untouched by this).
-                    gc.collect()
-                    gc.freeze()
-                    result, clicks = await quiz_round(
-                        fake, members, "split", lambda: process_cpu_s(bot_process.pid)
-                    )
-                except BaseException:
-                    tail = log_path.read_text(errors="replace").splitlines()[-20:]
-                    print("python -m bot run said:", *tail, sep="\n  ", file=sys.stderr)
-                    raise
-                finally:
-                    gc.unfreeze()
-                    if bot_process.returncode is None:
-                        bot_process.terminate()
-                    await asyncio.wait_for(bot_process.wait(), 30)
-        tally(result, clicks, saved_answers(db_path), None)
-        result.bot_gc_full_ms = full_collections_in(
-            Path(env[GC_LOG_ENV]), result.started_at, result.ended_at
-        )
-    return result
+            database = Path(tmp) / "bench.sqlite3"
+            rooms = [Room(guild, members)]
+            return await run_processes(fake, rooms, "split", database, Path(tmp), [""])
+
+
+async def run_pg_two(students: int, server: str) -> RoundResult:
+    """Two bot processes, one per shard, on one fresh PostgreSQL database of ``server``;
+    one guild per shard, half the students in each."""
+    with (
+        tempfile.TemporaryDirectory(prefix="cq-bench-") as tmp,
+        postgres_server.fresh_database(server) as database,
+    ):
+        async with FakeDiscord(shards=SHARDS, wait_timeout=WAIT_S) as fake:
+            rooms = []
+            for shard in range(SHARDS):
+                guild = fake.add_guild(f"class on shard {shard}", shard=shard)
+                count = students // SHARDS + (shard < students % SHARDS)
+                members = [guild.add_member(FakeUser(f"s{shard}-{i:04}")) for i in range(count)]
+                rooms.append(Room(guild, members))
+            shards = [f"{shard}/{SHARDS}" for shard in range(SHARDS)]
+            return await run_processes(fake, rooms, "pg-two", database, Path(tmp), shards)
+
+
+def describe_guild(r: RoundResult) -> str:
+    return (
+        f"  {r.mode}: Locked in {r.locked_in}/{r.students}, saved {r.saved}"
+        f" (dup {r.duplicates}), lost {r.lost}, ack p50 {percentile(r.latency_ms, 50):.1f} ms,"
+        f" p99 {percentile(r.latency_ms, 99):.1f} ms\n"
+    )
 
 
 def describe(run: int, r: RoundResult) -> str:
     cpu = f"stand-in+bot {r.stand_in_cpu_s:.2f} s"
-    if r.bot_cpu_s is not None:
-        cpu = f"bot {r.bot_cpu_s:.2f} s, stand-in {r.stand_in_cpu_s:.2f} s"
+    if r.cpu_by_process_s:
+        cpus = ", ".join(f"{name} {s:.2f} s" for name, s in r.cpu_by_process_s.items())
+        cpu = f"{cpus}, stand-in {r.stand_in_cpu_s:.2f} s"
     held = "" if r.held is None else f", held {r.held}"
-    where = "stand-in+bot" if r.bot_cpu_s is None else "stand-in"
+    where = "stand-in" if r.cpu_by_process_s else "stand-in+bot"
     full = ", ".join(f"{ms:.0f}" for ms in r.gc_full_ms) or "none"
-    bot_gc = ""
-    if r.bot_gc_full_ms is not None:
-        pauses = ", ".join(f"{ms:.0f}" for ms in r.bot_gc_full_ms) or "none"
-        bot_gc = f"  bot process full collections during the burst: {pauses} ms\n"
+    bot_gc = "".join(
+        f"  {name} process full collections during the burst:"
+        f" {', '.join(f'{ms:.0f}' for ms in pauses) or 'none'} ms\n"
+        for name, pauses in r.bot_gc_full_ms.items()
+    )
     return (
         f"{r.mode} run {run}: Locked in {r.locked_in}/{r.students}{held}, saved {r.saved}"
         f" (dup {r.duplicates}), refused {r.refused}, lost {r.lost},"
@@ -483,6 +684,7 @@ def describe(run: int, r: RoundResult) -> str:
         f"  {where} process GC during the burst: full collections {full} ms, longest pause"
         f" {r.gc_longest_ms:.1f} ms\n"
         f"{bot_gc}"
+        f"{''.join(describe_guild(part) for part in r.guilds.values())}"
         f"  other processes used {r.others_cpu_s:.2f} CPU-s during the burst (of"
         f" {os.cpu_count()} per s); load average before it {r.load_avg:.2f}"
     )
@@ -504,24 +706,37 @@ def summary(results: list[RoundResult]) -> str:
 async def main_async(args: argparse.Namespace) -> None:
     course = load_course(CONTENT)
     modes = ["shared", "split"] if args.mode == "both" else [args.mode]
-    for mode in modes:
-        results = []
-        for run in range(1, args.runs + 1):
-            if mode == "shared":
-                result = await run_shared(course, args.students)
-            else:
-                result = await run_split(args.students)
-            forget_stand_ins()  # here, once the run's frames (fake, bot) are gone
-            print(describe(run, result), flush=True)
-            results.append(result)
-        print(summary(results), flush=True)
+    with contextlib.ExitStack() as stack:
+        server = args.pg
+        if server is None and "pg-two" in modes:
+            server = stack.enter_context(postgres_server.throwaway_server(durable=True))
+        for mode in modes:
+            await run_mode(mode, args, course, server)
+
+
+async def run_mode(mode: str, args: argparse.Namespace, course: Course, server: str | None) -> None:
+    """``args.runs`` runs of one set-up, each described, then summed up."""
+    results = []
+    for run in range(1, args.runs + 1):
+        if mode == "shared":
+            result = await run_shared(course, args.students)
+        elif mode == "split":
+            result = await run_split(args.students)
+        else:
+            assert server is not None
+            result = await run_pg_two(args.students, server)
+        forget_stand_ins()  # here, once the run's frames (fake, bot) are gone
+        print(describe(run, result), flush=True)
+        results.append(result)
+    print(summary(results), flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--students", type=int, default=STUDENTS)
-    parser.add_argument("--mode", choices=["both", "shared", "split"], default="both")
+    parser.add_argument("--mode", choices=["both", "shared", "split", "pg-two"], default="both")
+    parser.add_argument("--pg", help="pg-two: a PostgreSQL server URL (default: a throwaway one)")
     parser.add_argument("--profile", type=Path, help="cProfile this process into FILE")
     args = parser.parse_args()
     if args.profile is None:
