@@ -34,7 +34,7 @@ from bot.core.flashcards import Grade
 from bot.core.option_order import Shown
 from bot.core.tutor import Tutor
 from bot.curriculum import Course, load_course
-from bot.storage import Database
+from bot.storage import Database, board_totals
 from bot.storage.sqlite import SqliteDatabase
 from bot.storage.target import DatabaseTarget, PostgresUrl
 from tests import postgres_server
@@ -107,7 +107,9 @@ def synthetic_history(course: Course) -> Rows:
 
 async def load(target: DatabaseTarget, rows: Rows) -> None:
     """Bulk-load (a benchmark set-up, not bot code): SQLite's executemany, PostgreSQL's
-    COPY; then the planner statistics each engine keeps."""
+    COPY; the leaderboards' totals counted from the loaded rows (the load bypassed
+    ``learners.add_points``, which keeps them); then the planner statistics each engine
+    keeps."""
     db = await Database.open(target)
     try:
         if isinstance(db, SqliteDatabase):
@@ -117,18 +119,21 @@ async def load(target: DatabaseTarget, rows: Rows) -> None:
                     await conn.executemany(
                         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values
                     )
+                await board_totals.recount(conn)
             await db.fetchall("ANALYZE")
             return
+        assert isinstance(target, PostgresUrl)
+        conn = await asyncpg.connect(target.url)
+        try:
+            for table, (columns, values) in rows.items():
+                await conn.copy_records_to_table(table, records=values, columns=list(columns))
+            async with db.transaction() as counting:
+                await board_totals.recount(counting)
+            await conn.execute("ANALYZE")
+        finally:
+            await conn.close()
     finally:
         await db.close()
-    assert isinstance(target, PostgresUrl)
-    conn = await asyncpg.connect(target.url)
-    try:
-        for table, (columns, values) in rows.items():
-            await conn.copy_records_to_table(table, records=values, columns=list(columns))
-        await conn.execute("ANALYZE")
-    finally:
-        await conn.close()
 
 
 async def measure(op: Callable[[int], Awaitable[object]], users: int, seed: str) -> list[float]:

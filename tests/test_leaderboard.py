@@ -72,3 +72,49 @@ async def test_progress_by_lesson_counts_cards_and_answers(tutor) -> None:
     assert (rows["beta"].cards_seen, rows["beta"].cards_total) == (1, 3)
     assert (rows["beta"].answered, rows["beta"].correct) == (1, 1)
     assert (rows["alpha"].cards_seen, rows["alpha"].answered) == (0, 0)
+
+
+async def kept_totals(tutor) -> list[tuple]:
+    rows = await tutor.ctx.db.fetchall(
+        "SELECT guild_id, week, points, learners FROM board_totals ORDER BY guild_id, week, points"
+    )
+    return [tuple(row) for row in rows]
+
+
+async def test_kept_totals_match_a_recount_after_awards_undo_and_forgetting(tutor, clock) -> None:
+    from bot.core.flashcards import Grade
+    from bot.storage import board_totals
+
+    people = [Learner(1, 10 + i, f"p{i}") for i in range(5)] + [Learner(2, 99, "other")]
+    for i, who in enumerate(people):
+        await answer_right(tutor, who, 1 + i % 3)
+        await tutor.flashcards.review(who, "beta-c1", Grade.good)
+    clock.advance(days=7)
+    await answer_right(tutor, people[0], 2)
+    await tutor.flashcards.review(people[1], "beta-c2", Grade.good)
+    await tutor.flashcards.undo(people[1])
+    await tutor.flashcards.undo(people[2])  # back into last week, below its old total
+    await tutor.guilds.forget(people[3])
+    kept = await kept_totals(tutor)
+    assert kept
+    async with tutor.ctx.db.transaction() as conn:
+        await board_totals.recount(conn)
+    assert await kept_totals(tutor) == kept
+
+
+async def test_every_rank_equals_the_place_on_the_full_board(tutor, clock) -> None:
+    """Ties (same total, same moment) fall back to the user id; a forgotten learner
+    no longer counts for those behind them."""
+    people = [Learner(1, 20 - i, f"p{i}") for i in range(8)]
+    for i, who in enumerate(people):
+        await answer_right(tutor, who, 1 + i % 3)
+        if i % 3 == 2:
+            clock.advance(seconds=1)
+    await tutor.guilds.forget(people[2])
+    left = [who for who in people if who != people[2]]
+    for period in ("all-time", "week"):
+        full = await tutor.progress.leaderboard(left[0], period)
+        assert [row.rank for row in full.top] == list(range(1, 8))
+        for row in full.top:
+            mine = await tutor.progress.leaderboard(Learner(1, row.user_id), period)
+            assert mine.me == row

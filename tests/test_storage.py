@@ -33,7 +33,12 @@ async def test_an_old_database_is_upgraded_in_place_keeping_its_data(database_ta
     old = await Database.open(path, migrations=MIGRATIONS[:1])
     async with old.transaction() as conn:
         await learners.ensure(conn, 1, 42, "ada", 0.0)
-        await learners.add_points(conn, 1, 42, 7, "2026-W10", 1.0)
+        # Today's add_points needs today's schema: written as the version-1 bot did.
+        await conn.execute("UPDATE learners SET points = 7 WHERE user_id = 42")
+        await conn.execute(
+            "INSERT INTO weekly_points (guild_id, user_id, week, points) VALUES (1, 42, ?, 7)",
+            ("2026-W10",),
+        )
     assert await old.schema_version() == 1
     await old.close()
 
@@ -44,6 +49,8 @@ async def test_an_old_database_is_upgraded_in_place_keeping_its_data(database_ta
         assert (await new.fetchone("SELECT points FROM learners WHERE user_id = 42"))[0] == 7
         assert (await new.fetchone("SELECT count(*) FROM guild_settings"))[0] == 0
         assert (await new.fetchone("SELECT note FROM learners"))[0] is None
+        totals = await new.fetchall("SELECT week, points, learners FROM board_totals")
+        assert sorted(tuple(row) for row in totals) == [("", 7, 1), ("2026-W10", 7, 1)]
     finally:
         await new.close()
 

@@ -326,4 +326,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX review_log_card ON review_log (guild_id, card_id, reviewed_at, user_id)
         """,
     ),
+    Migration(
+        11,
+        "how many learners hold each points total, per guild and board (week '' = all-time)",
+        """
+        CREATE TABLE board_totals (
+            guild_id INTEGER NOT NULL,
+            week TEXT NOT NULL,
+            points INTEGER NOT NULL,
+            learners INTEGER NOT NULL,
+            PRIMARY KEY (guild_id, week, points)
+        ) WITHOUT ROWID;
+        INSERT INTO board_totals (guild_id, week, points, learners)
+            SELECT guild_id, '', points, count(*) FROM learners WHERE points > 0
+            GROUP BY guild_id, points;
+        INSERT INTO board_totals (guild_id, week, points, learners)
+            SELECT guild_id, week, points, count(*) FROM weekly_points WHERE points > 0
+            GROUP BY guild_id, week, points
+        """,
+    ),
 )
