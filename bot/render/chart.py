@@ -101,6 +101,19 @@ def empty_track(
 LegendEntry = tuple[Colour | None, str]  # None: drawn like the empty track it stands for
 
 
+def row_start(
+    draw: ImageDraw.ImageDraw, index: int, label: str, font: ImageFont.FreeTypeFont
+) -> int:
+    """Row ``index`` of a lesson chart: its stripe (every other row) and its label, cut to
+    fit; returns the row's middle, where its bars go."""
+    top = TOP + index * ROW
+    if index % 2:
+        draw.rectangle((0, top, WIDTH, top + ROW - 1), fill=STRIPE)
+    y = top + ROW // 2
+    draw.text((LABEL_X, y), fit(label, font, LABEL_W), fill=TEXT, font=font, anchor="lm")
+    return y
+
+
 def legend(
     draw: ImageDraw.ImageDraw,
     y: int,
@@ -144,11 +157,7 @@ def render(title: str, rows: Sequence[LessonProgress]) -> bytes:
     draw.line((PAD, TOP - 10, WIDTH - PAD, TOP - 10), fill=RULE, width=1)
 
     for i, row in enumerate(rows):
-        top = TOP + i * ROW
-        if i % 2:
-            draw.rectangle((0, top, WIDTH, top + ROW - 1), fill=STRIPE)
-        y = top + ROW // 2
-        draw.text((LABEL_X, y), fit(row.title, font, LABEL_W), fill=TEXT, font=font, anchor="lm")
+        y = row_start(draw, i, row.title, font)
 
         if row.cards_total:
             bar(draw, CARDS_X, y, CARDS_W, row.cards_seen / row.cards_total, CARDS)

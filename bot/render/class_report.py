@@ -26,15 +26,12 @@ from bot.render.chart import (
     CARDS_W,
     CARDS_X,
     FONT_SIZE,
-    LABEL_W,
-    LABEL_X,
     MUTED,
     NUMBER_GAP,
     PAD,
     ROW,
     RULE,
     SMALL_FONT_SIZE,
-    STRIPE,
     TEXT,
     TITLE_FONT_SIZE,
     TOP,
@@ -46,6 +43,7 @@ from bot.render.chart import (
     font_of,
     legend,
     png_bytes,
+    row_start,
 )
 from bot.render.words import plural
 
@@ -233,12 +231,7 @@ def render_chart(report: ClassReport) -> bytes:
     legend(draw, 66, small, entries)
     draw.line((PAD, TOP - 10, WIDTH - PAD, TOP - 10), fill=RULE, width=1)
     for i, row in enumerate(rows):
-        top = TOP + i * ROW
-        if i % 2:
-            draw.rectangle((0, top, WIDTH, top + ROW - 1), fill=STRIPE)
-        y = top + ROW // 2
-        label = fit(row.lesson.title, font, LABEL_W)
-        draw.text((LABEL_X, y), label, fill=TEXT, font=font, anchor="lm")
+        y = row_start(draw, i, row.lesson.title, font)
         if not row.first_attempts:
             empty_track(draw, CARDS_X, y, CARDS_W, "nobody yet", small)
             empty_track(draw, ACCURACY_X, y, ACCURACY_W, "not answered yet", small)

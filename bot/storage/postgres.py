@@ -11,10 +11,10 @@ server at COMMIT or ROLLBACK, and by the connection's end if a process dies.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -31,6 +31,7 @@ CONNECT_TIMEOUT_S = 10.0
 CLOSE_TIMEOUT_S = 10.0
 DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError)
 VERSION_TABLE = "schema_version"
+T = TypeVar("T")
 
 
 class PostgresConnection:
@@ -44,20 +45,13 @@ class PostgresConnection:
 
     async def run(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         query = postgres_query(sql)
-        try:
-            if returns_rows(sql):
-                records = await self._raw.fetch(query, *params)
-                return Cursor([_row(record) for record in records], len(records))
-            status = await self._raw.execute(query, *params)
-        except DRIVER_ERRORS as exc:
-            raise DatabaseError(str(exc)) from exc
-        return Cursor([], _rowcount(status))
+        if returns_rows(sql):
+            records = await _driven(self._raw.fetch(query, *params))
+            return Cursor([_row(record) for record in records], len(records))
+        return Cursor([], _rowcount(await _driven(self._raw.execute(query, *params))))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        try:
-            await self._raw.executemany(postgres_query(sql), list(rows))
-        except DRIVER_ERRORS as exc:
-            raise DatabaseError(str(exc)) from exc
+        await _driven(self._raw.executemany(postgres_query(sql), list(rows)))
 
 
 class PostgresDatabase(Database):
@@ -110,20 +104,14 @@ class PostgresDatabase(Database):
         async with self._connection() as raw:
             conn = PostgresConnection(raw)
             transaction = raw.transaction()
-            try:
-                await transaction.start()
-            except DRIVER_ERRORS as exc:
-                raise DatabaseError(str(exc)) from exc
+            await _driven(transaction.start())
             try:
                 await conn.run("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
                 yield conn
             except BaseException:
                 await _rollback(transaction)
                 raise
-            try:
-                await asyncio.shield(transaction.commit())
-            except DRIVER_ERRORS as exc:
-                raise DatabaseError(str(exc)) from exc
+            await _driven(asyncio.shield(transaction.commit()))
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         async with self._connection() as raw:
@@ -165,6 +153,15 @@ class PostgresDatabase(Database):
 
     def _schema_statement(self, sql: str) -> str:
         return postgres_schema(sql)
+
+
+async def _driven(step: Awaitable[T]) -> T:
+    """``step``'s result; the driver's errors become ``DatabaseError`` (the core knows
+    no driver)."""
+    try:
+        return await step
+    except DRIVER_ERRORS as exc:
+        raise DatabaseError(str(exc)) from exc
 
 
 async def _rollback(transaction: Any) -> None:
