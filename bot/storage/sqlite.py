@@ -62,7 +62,11 @@ class SqliteDatabase(Database):
         """Open (creating folder and file if needed) and migrate the database at ``path``."""
         await asyncio.to_thread(_prepare_path, path)
         try:
-            conn = await aiosqlite.connect(path, isolation_level=None)
+            # The busy timeout from the first statement on: another process may be
+            # migrating or writing while this one reads the schema version.
+            conn = await aiosqlite.connect(
+                path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+            )
         except sqlite3.Error as exc:
             raise StorageError(f"{path}: cannot open database: {exc}") from exc
         db = cls(conn, path)
@@ -81,7 +85,6 @@ class SqliteDatabase(Database):
 
     async def _configure(self) -> None:
         for pragma in (
-            f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
             "PRAGMA journal_mode = WAL",
             "PRAGMA foreign_keys = ON",
             "PRAGMA synchronous = NORMAL",
