@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.deploy.compose_run import BACKUP, UP
+from tests.deploy.compose_run import BACKUP, EXAMPLE_PROFILES, MOVE, OURS, SCALE_UP, UP
 
 COMPOSE = ROOT / "docker-compose.yml"
 
@@ -42,13 +45,15 @@ SCALE_WORKERS = ("sandbox-0", "sandbox-1")
 SCALE_BOT_SETTINGS = {"TUTOR_DB", "TUTOR_SHARDS", "TUTOR_SANDBOX_URL", "TUTOR_HEALTH_FILE"}
 
 
-def test_the_default_services_are_todays_and_the_rest_is_the_scale_profile() -> None:
+def test_every_service_is_in_one_profile_single_or_scale() -> None:
+    """A `--profile scale` flag replaces .env's COMPOSE_PROFILES=single: had `bot` no
+    profile, compose would start it with the scale bots, and both would answer."""
     spec = compose()["services"]
-    assert {name for name, service in spec.items() if "profiles" not in service} == (
-        DEFAULT_SERVICES
-    )
-    scale = {name for name, service in spec.items() if service.get("profiles") == ["scale"]}
-    assert scale == {"postgres", *SCALE_BOTS, *SCALE_WORKERS}
+    assert {name: service["profiles"] for name, service in spec.items()} == {
+        **{name: ["single"] for name in DEFAULT_SERVICES},
+        **{name: ["scale"] for name in ("postgres", *SCALE_BOTS, *SCALE_WORKERS)},
+    }
+    assert EXAMPLE_PROFILES == "COMPOSE_PROFILES=single"
 
 
 def test_the_scale_bots_split_the_shards_and_share_everything_else_with_the_bot() -> None:
@@ -69,11 +74,11 @@ def test_the_scale_bots_split_the_shards_and_share_everything_else_with_the_bot(
         assert env["TUTOR_HEALTH_FILE"].startswith("/tmp/") and "/tmp" in bot["tmpfs"]
         assert set(bot["depends_on"]) == {"postgres", *SCALE_WORKERS}
         assert all(d["condition"] == "service_healthy" for d in bot["depends_on"].values())
-        assert bot["volumes"] == []  # nothing of the SQLite volume
         same = {k: v for k, v in env.items() if k not in SCALE_BOT_SETTINGS}
         default = spec["bot"]["environment"]
         assert same == {k: v for k, v in default.items() if k not in SCALE_BOT_SETTINGS}
-        unchanged = set(spec["bot"]) - {"environment", "volumes", "depends_on"}
+        # /data included: a single deployment's SQLite file, for `db copy` (MOVE).
+        unchanged = set(spec["bot"]) - {"environment", "depends_on", "profiles"}
         assert {k: bot[k] for k in unchanged} == {k: spec["bot"][k] for k in unchanged}
     assert sorted(served) == list(range(len(SCALE_BOTS)))  # every shard, once
 
@@ -81,7 +86,7 @@ def test_the_scale_bots_split_the_shards_and_share_everything_else_with_the_bot(
 def test_the_scale_workers_are_the_sandbox_and_postgres_stays_internal() -> None:
     spec = compose()["services"]
     for worker in SCALE_WORKERS:
-        assert {k: v for k, v in spec[worker].items() if k != "profiles"} == spec["sandbox"]
+        assert without_profiles(spec[worker]) == without_profiles(spec["sandbox"])
     postgres = spec["postgres"]
     assert postgres["networks"] == ["internal"] and "ports" not in postgres
     assert postgres["environment"]["POSTGRES_PASSWORD"] == "${TUTOR_PG_PASSWORD:-}"
@@ -90,6 +95,10 @@ def test_the_scale_workers_are_the_sandbox_and_postgres_stays_internal() -> None
     dockerfile = (ROOT / postgres["build"]["dockerfile"]).read_text()
     assert "apt-get install -y --no-install-recommends postgresql " in dockerfile
     assert "HEALTHCHECK" in dockerfile and "USER postgres" in dockerfile
+
+
+def without_profiles(service: dict) -> dict:
+    return {k: v for k, v in service.items() if k != "profiles"}
 
 
 def test_the_sandbox_has_no_way_out_of_the_host() -> None:
@@ -104,16 +113,35 @@ def test_both_images_have_health_checks() -> None:
     assert "HEALTHCHECK" in (ROOT / "docker" / "sandbox.Dockerfile").read_text()
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="no compose CLI here")
+def compose_config(env: str, *args: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """`docker-compose config` on our file with ``env`` as the only .env settings."""
+    (folder / ".env").write_text(env)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
+    return subprocess.run(
+        ["docker-compose", "--project-directory", str(ROOT), "--env-file", str(folder / ".env"),
+         "-f", str(COMPOSE), *args, "config", "-q"],
+        capture_output=True, text=True, timeout=60, check=False, env=clean,
+    )  # fmt: skip
+
+
+needs_compose = pytest.mark.skipif(shutil.which("docker-compose") is None, reason="no compose CLI")
+
+
+@needs_compose
 @pytest.mark.parametrize("profile", [[], ["--profile", "scale"]], ids=["default", "scale"])
 def test_docker_compose_config_validates_the_file(tmp_path, profile: list[str]) -> None:
-    (tmp_path / ".env").write_text("DISCORD_TOKEN=x\n")
-    done = subprocess.run(
-        ["docker-compose", "--project-directory", str(ROOT), "--env-file", str(tmp_path / ".env"),
-         "-f", str(COMPOSE), *profile, "config", "-q"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    done = compose_config(f"DISCORD_TOKEN=x\n{EXAMPLE_PROFILES}\n", *profile, folder=tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+@needs_compose
+def test_an_env_without_compose_profiles_is_refused_in_one_line(tmp_path) -> None:
+    """An .env from before the profiles (or a hand-written one): compose v1 would start
+    nothing, silently."""
+    done = compose_config("DISCORD_TOKEN=x\n", folder=tmp_path)
+    assert done.returncode != 0
+    assert done.stderr.strip().endswith("put COMPOSE_PROFILES=single in .env (see .env.example)")
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_compose_v1_can_create_the_sandbox() -> None:
@@ -123,10 +151,12 @@ def test_compose_v1_can_create_the_sandbox() -> None:
     assert not [option for option in options if option.startswith("systempaths")]
 
 
-def test_the_docs_start_the_scale_profile_by_naming_its_bots() -> None:
-    command = f"docker compose --profile scale up -d --build {' '.join(SCALE_BOTS)}"
-    assert command in (ROOT / "README.md").read_text()
-    assert command in (ROOT / "docs" / "SCALING.md").read_text()
+def test_the_docs_start_the_scale_profile_and_move_a_single_deployment_into_it() -> None:
+    readme, scaling = (ROOT / "README.md").read_text(), (ROOT / "docs" / "SCALING.md").read_text()
+    up = f"docker compose {' '.join(SCALE_UP)}"
+    assert up in readme and up in scaling
+    assert f"docker compose run --rm --no-deps bot-0 {shlex.join(MOVE)}" in scaling
+    assert "COMPOSE_PROFILES=scale" in scaling
     assert "TUTOR_PG_PASSWORD" in (ROOT / ".env.example").read_text()
 
 

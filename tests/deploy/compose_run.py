@@ -37,16 +37,30 @@ COMPOSE = [
 # test starts the sandbox first and waits until it is healthy (`depends_on`); the test
 # picks the services it runs (`profiles`).
 REPLACED = {"build", "networks", "expose", "depends_on", "profiles"}
+# What .env.example sets (its COMPOSE_PROFILES line): the profile a plain `up` starts.
+EXAMPLE_PROFILES = next(
+    line
+    for line in (ROOT / ".env.example").read_text().splitlines()
+    if line.startswith("COMPOSE_PROFILES=")
+)
 # The README's commands, as the deploy test runs them (tests/test_deploy_files.py checks
 # that the README still says so).
 UP = ("up", "-d", "--build")
+SCALE_UP = ("--profile", "scale", "up", "-d", "--build")
 BACKUP = ("python", "-m", "bot", "db", "backup", "/data/backups/")
+# Moving a single deployment's SQLite file into the scale profile's PostgreSQL, run in a
+# scale bot (`docker compose run --rm --no-deps bot-0 ...`): TUTOR_DB is its server.
+MOVE = ("sh", "-c", 'exec python -m bot db copy /data/tutor.sqlite3 "$TUTOR_DB"')
+
+
+# The variables .env may set (.env.example), which a developer's own must not change here.
+OURS = ("DISCORD_", "TUTOR_", "COMPOSE_")
 
 
 def compose(env_file: Path, *args: str) -> str:
     """Run docker-compose on our file for project PROJECT, with the settings of
     ``env_file`` only (compose prefers the environment's: `make` exports .env's)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "TUTOR_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
     done = subprocess.run(
         [*COMPOSE, "-p", PROJECT, "--env-file", str(env_file), *args],
         capture_output=True, text=True, check=False, env=env, timeout=1200,
@@ -82,6 +96,8 @@ def _option(key: str, value: Any, volumes: dict[str, str]) -> list[str]:
         case "cap_drop" | "security_opt" | "tmpfs":
             flag = "--" + key.replace("_", "-")
             return [part for item in value for part in (flag, str(item))]
+        case "labels":
+            return [part for name, text in value.items() for part in ("--label", f"{name}={text}")]
         case "read_only":
             return ["--read-only"] if value else []
         case "restart":

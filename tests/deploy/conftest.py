@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.compose_run import PROJECT, compose, services
+from tests.deploy.compose_run import EXAMPLE_PROFILES, PROJECT, compose, services
 
 ENABLED = os.environ.get("TUTOR_DEPLOY_TEST") == "1"
 
@@ -27,12 +27,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What compose reads instead of a developer's .env: a made-up token, and Discord's
-    addresses on the bot container's own loopback, where nothing listens (only
-    test_compose_up starts the stack on compose's networks)."""
+    """What compose reads instead of a developer's .env: a made-up token, .env.example's
+    profile, and Discord's addresses on the bot container's own loopback, where nothing
+    listens (only test_compose_up starts the stack on compose's networks)."""
     path = tmp_path_factory.mktemp("compose") / "test.env"
     path.write_text(
         "DISCORD_TOKEN=made-up-token\n"
+        f"{EXAMPLE_PROFILES}\n"
         "DISCORD_API_BASE=http://127.0.0.1:9/api/v10\n"
         "DISCORD_GATEWAY_URL=ws://127.0.0.1:9/gateway\n"
     )

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.compose_run import PROJECT, UP, command, compose, docker, until_healthy
+from tests.deploy.compose_run import (
+    PROJECT,
+    SCALE_UP,
+    UP,
+    command,
+    compose,
+    docker,
+    until_healthy,
+)
 
 
 @pytest.fixture
@@ -27,7 +35,15 @@ def stack(env_file: Path, images: dict[str, str]) -> Iterator[dict[str, str]]:
         compose(env_file, "down", "-v")
 
 
+async def created_services() -> list[str]:
+    """The services of the project that have a container, running or not."""
+    label, service = f"label=com.docker.compose.project={PROJECT}", "com.docker.compose.service"
+    listed = await docker("ps", "-a", "--filter", label, "--format", f'{{{{.Label "{service}"}}}}')
+    return sorted(listed.split())
+
+
 async def test_compose_v1_starts_both_services_and_the_sandbox_is_healthy(stack) -> None:
+    assert await created_services() == ["bot", "sandbox"]  # .env's profile `single`
     await until_healthy(stack["sandbox"])
     # The bot was created and started after the sandbox turned healthy (depends_on); it
     # cannot reach Discord here (see env_file), so it only has to exist and have started.
@@ -68,3 +84,17 @@ async def test_the_sandbox_is_only_on_the_internal_network_which_has_no_way_out(
 
 
 SUBNET = "{{range .IPAM.Config}}{{.Subnet}}{{end}}"
+
+
+async def test_the_scale_profile_creates_its_five_services_and_no_single_one(
+    env_file: Path, images: dict[str, str]
+) -> None:
+    """The README's `docker compose --profile scale up -d --build`, with .env's
+    COMPOSE_PROFILES=single, up to the containers it creates: started, its bots would
+    reach PostgreSQL over compose's network, and this test stays on loopback."""
+    create = tuple("--no-start" if part == "-d" else part for part in SCALE_UP)
+    try:
+        compose(env_file, *create)
+        assert await created_services() == ["bot-0", "bot-1", "postgres", "sandbox-0", "sandbox-1"]
+    finally:
+        compose(env_file, "--profile", "scale", "down", "-v")

@@ -2,7 +2,8 @@
 base image with Debian's `postgresql`, run with the compose file's settings on host
 networking (a free port of 127.0.0.1): the first start makes the cluster in the volume,
 the server accepts the password from the environment and refuses another, and a
-recreated container finds the data where the first left it."""
+recreated container finds the data where the first left it; and a single deployment's
+SQLite file moves into it from a scale bot's container (docs/SCALING.md)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,17 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.compose_run import PROJECT, compose, docker, run_options, until_healthy
+from bot.storage.target import parse_target
+from tests.deploy.compose_run import (
+    MOVE,
+    PROJECT,
+    compose,
+    docker,
+    run_options,
+    until_healthy,
+)
 from tests.deploy.test_containers import HEALTH_EVERY_SECOND, free_port
+from tests.test_db_copy import checks, seed
 
 PASSWORD = secrets.token_hex(12)
 
@@ -26,13 +36,22 @@ def image(env_file: Path) -> str:
     return f"{PROJECT}_postgres"
 
 
-@pytest.fixture
-def volume() -> Iterator[str]:
-    name = f"{PROJECT}_pg_host"
+def fresh_volume(name: str) -> Iterator[str]:
     asyncio.run(docker("volume", "rm", "-f", name, check=False))
     asyncio.run(docker("volume", "create", name))
     yield name
     asyncio.run(docker("volume", "rm", "-f", name, check=False))
+
+
+@pytest.fixture
+def volume() -> Iterator[str]:
+    yield from fresh_volume(f"{PROJECT}_pg_host")
+
+
+@pytest.fixture
+def data_volume() -> Iterator[str]:
+    """The single bot's `tutor-data`, for the test's own containers."""
+    yield from fresh_volume(f"{PROJECT}_data_host")
 
 
 async def start(image: str, service: dict[str, Any], volume: str, port: int) -> str:
@@ -67,3 +86,36 @@ async def test_postgres_starts_in_its_volume_and_takes_the_password(
         assert "first start" not in await docker("logs", container)
     finally:
         await docker("rm", "-f", container, check=False)
+
+
+async def test_a_single_deployments_progress_moves_into_postgres_from_a_scale_bot(
+    image: str,
+    images: dict[str, str],
+    compose_services: dict[str, Any],
+    volume: str,
+    data_volume: str,
+    tmp_path: Path,
+) -> None:
+    """docs/SCALING.md's move: the SQLite file in `bot`'s volume, copied by `docker compose
+    run --rm --no-deps bot-0 ...` (MOVE) into the server its TUTOR_DB names."""
+    sqlite = tmp_path / "tutor.sqlite3"
+    await seed(tmp_path, sqlite)
+    await docker(
+        "run", "--rm", "--user", "0", "-v", f"{data_volume}:/data", "-v", f"{tmp_path}:/seed:ro",
+        images["bot"], "sh", "-c", "cp /seed/tutor.sqlite3 /data/ && chown -R 10001 /data",
+    )  # fmt: skip
+    port = free_port()
+    server = await start(image, compose_services["postgres"], volume, port)
+    url = f"postgresql://tutor:{PASSWORD}@127.0.0.1:{port}/tutor"
+    # `docker compose run` keeps no restart policy: the copy runs once.
+    bot = {k: v for k, v in compose_services["bot-0"].items() if k != "restart"}
+    options = run_options(bot, volumes={"tutor-data": data_volume}, env={"TUTOR_DB": url})
+    try:
+        copied = await docker("run", "--rm", *options, images["bot"], *MOVE)
+        assert copied.endswith("tables; both read back equal")
+        assert await checks(parse_target(url)) == {
+            **await checks(sqlite),
+            "leases": (0, f"{0:064x}"),  # no process serves the copy yet
+        }
+    finally:
+        await docker("rm", "-f", server, check=False)
