@@ -11,6 +11,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TUTOR_CONTENT=/app/content
 
 WORKDIR /app
+# pg_dump and pg_restore for `db backup` and `db restore` when TUTOR_DB is PostgreSQL
+# (compose's profile `scale`); Debian's, the same major version as its server.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 # The pinned, hash-checked dependencies first (a layer that changes only with the lock),
 # then the bot itself without letting pip resolve anything more.
 COPY requirements.lock ./

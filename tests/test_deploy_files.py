@@ -165,6 +165,7 @@ def test_the_readme_gives_the_commands_the_deploy_test_runs() -> None:
     for cli in ("docker compose", "docker-compose"):
         assert f"{cli} {' '.join(UP)}" in readme
     assert f"docker compose exec bot {' '.join(BACKUP)}" in readme
+    assert f"docker compose --profile scale exec bot-0 {' '.join(BACKUP)}" in readme
     assert "scripts/build-base-image.sh" in readme
 
 

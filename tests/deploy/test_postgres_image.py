@@ -3,7 +3,8 @@ base image with Debian's `postgresql`, run with the compose file's settings on h
 networking (a free port of 127.0.0.1): the first start makes the cluster in the volume,
 the server accepts the password from the environment and refuses another, and a
 recreated container finds the data where the first left it; and a single deployment's
-SQLite file moves into it from a scale bot's container (docs/SCALING.md)."""
+SQLite file moves into it from a scale bot's container (docs/SCALING.md), which backs it
+up and restores it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 
 from bot.storage.target import parse_target
 from tests.deploy.compose_run import (
+    BACKUP,
     MOVE,
     PROJECT,
     compose,
@@ -88,7 +90,7 @@ async def test_postgres_starts_in_its_volume_and_takes_the_password(
         await docker("rm", "-f", container, check=False)
 
 
-async def test_a_single_deployments_progress_moves_into_postgres_from_a_scale_bot(
+async def test_a_single_deployments_progress_moves_into_postgres_and_a_scale_bot_backs_it_up(
     image: str,
     images: dict[str, str],
     compose_services: dict[str, Any],
@@ -97,7 +99,8 @@ async def test_a_single_deployments_progress_moves_into_postgres_from_a_scale_bo
     tmp_path: Path,
 ) -> None:
     """docs/SCALING.md's move: the SQLite file in `bot`'s volume, copied by `docker compose
-    run --rm --no-deps bot-0 ...` (MOVE) into the server its TUTOR_DB names."""
+    run --rm --no-deps bot-0 ...` (MOVE) into the server its TUTOR_DB names; then the
+    README's backup and restore, run in a scale bot's container (pg_dump, pg_restore)."""
     sqlite = tmp_path / "tutor.sqlite3"
     await seed(tmp_path, sqlite)
     await docker(
@@ -107,15 +110,25 @@ async def test_a_single_deployments_progress_moves_into_postgres_from_a_scale_bo
     port = free_port()
     server = await start(image, compose_services["postgres"], volume, port)
     url = f"postgresql://tutor:{PASSWORD}@127.0.0.1:{port}/tutor"
-    # `docker compose run` keeps no restart policy: the copy runs once.
+    # `docker compose run` keeps no restart policy: each command runs once.
     bot = {k: v for k, v in compose_services["bot-0"].items() if k != "restart"}
     options = run_options(bot, volumes={"tutor-data": data_volume}, env={"TUTOR_DB": url})
+
+    async def in_bot(*command: str) -> str:
+        return await docker("run", "--rm", *options, images["bot"], *command)
+
     try:
-        copied = await docker("run", "--rm", *options, images["bot"], *MOVE)
+        copied = await in_bot(*MOVE)
         assert copied.endswith("tables; both read back equal")
-        assert await checks(parse_target(url)) == {
-            **await checks(sqlite),
-            "leases": (0, f"{0:064x}"),  # no process serves the copy yet
-        }
+        moved = {**await checks(sqlite), "leases": (0, f"{0:064x}")}  # no bot serves it yet
+        assert await checks(parse_target(url)) == moved
+
+        backup = f"{BACKUP[-1]}moved.dump"
+        assert (await in_bot(*BACKUP[:-1], backup)).startswith("backed up ")
+        await sql(server, port, PASSWORD, "DELETE FROM quiz_answers")
+        assert (await in_bot("python", "-m", "bot", "db", "restore", backup)).startswith(
+            f"restored {backup} to "
+        )
+        assert await checks(parse_target(url)) == moved
     finally:
         await docker("rm", "-f", server, check=False)
