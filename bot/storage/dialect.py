@@ -34,8 +34,10 @@ _JSON_EACH = re.compile(r"\bjson_each\((\?\d*)\)", re.IGNORECASE)
 _ROWS = re.compile(r"^\s*(SELECT|WITH|VALUES|PRAGMA)\b|\bRETURNING\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1024)
 def returns_rows(sql: str) -> bool:
-    """Whether the statement gives rows to read (a query, or a write with RETURNING)."""
+    """Whether the statement gives rows to read (a query, or a write with RETURNING);
+    cached, as ``postgres_query``: every statement of every click asks."""
     return _ROWS.search(sql) is not None
 
 
