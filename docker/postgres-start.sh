@@ -20,11 +20,15 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   rm -f "$pwfile"
   echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
-  # Sockets only while the database is made: nothing reaches it half-made.
+  # While the database is made, the server listens only on a socket of its own: not on
+  # the network, and not in $PGHOST, where the health check (pg_isready) would find it
+  # and call the container healthy before the real server takes connections.
+  setup="$(mktemp -d)"
   pg_ctl --pgdata="$PGDATA" --silent --wait \
-    --options="-c listen_addresses='' -c unix_socket_directories=$PGHOST" start
-  createdb --username="$POSTGRES_USER" "$POSTGRES_DB"
+    --options="-c listen_addresses='' -c unix_socket_directories=$setup" start
+  createdb --host="$setup" --username="$POSTGRES_USER" "$POSTGRES_DB"
   pg_ctl --pgdata="$PGDATA" --silent --wait --mode=fast stop
+  rmdir "$setup"
 fi
 
 exec postgres -D "$PGDATA" -c listen_addresses="$POSTGRES_LISTEN" \

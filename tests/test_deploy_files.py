@@ -97,6 +97,17 @@ def test_the_scale_workers_are_the_sandbox_and_postgres_stays_internal() -> None
     assert "HEALTHCHECK" in dockerfile and "USER postgres" in dockerfile
 
 
+def test_postgres_is_healthy_only_once_the_real_server_takes_connections() -> None:
+    """The health check (pg_isready) looks in $PGHOST: on the first start, the server that
+    makes the database must listen elsewhere, or the bots start against a half-made one
+    (seen once by the deploy test: healthy, then the password refused over TCP)."""
+    script = (ROOT / "docker" / "postgres-start.sh").read_text()
+    made = script[script.index("initdb") : script.index("exec postgres")].splitlines()
+    setup = "\n".join(line for line in made if not line.strip().startswith("#"))
+    assert "unix_socket_directories=$setup" in setup and '--host="$setup"' in setup
+    assert "$PGHOST" not in setup
+
+
 def without_profiles(service: dict) -> dict:
     return {k: v for k, v in service.items() if k != "profiles"}
 
