@@ -146,10 +146,10 @@ async def docker(*args: str, check: bool = True) -> str:
     return await command("docker", *args, check=check)
 
 
-async def logs(container: str) -> str:
-    """The container's last lines, stdout and stderr together."""
+async def logs(container: str, tail: str = "40") -> str:
+    """The container's last ``tail`` lines ("all": every line), stdout and stderr together."""
     process = await asyncio.create_subprocess_exec(
-        "docker", "logs", "--tail", "40", container,
+        "docker", "logs", "--tail", tail, container,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     return (await process.communicate())[0].decode()

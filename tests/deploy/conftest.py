@@ -54,3 +54,10 @@ def images(env_file: Path) -> Iterator[dict[str, str]]:
     base = os.environ.get("BASE_IMAGE")
     print(f"\nimages built in {time.monotonic() - started:.1f} s (BASE_IMAGE={base})")
     yield {name: f"{PROJECT}_{name}" for name in ("bot", "sandbox")}
+
+
+@pytest.fixture(scope="session")
+def postgres_image(env_file: Path) -> str:
+    """The `scale` profile's PostgreSQL image, built by compose (layer cache)."""
+    compose(env_file, "--profile", "scale", "build", "postgres")
+    return f"{PROJECT}_postgres"

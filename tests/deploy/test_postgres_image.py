@@ -21,7 +21,6 @@ from tests.deploy.compose_run import (
     BACKUP,
     MOVE,
     PROJECT,
-    compose,
     docker,
     run_options,
     until_healthy,
@@ -30,12 +29,6 @@ from tests.deploy.test_containers import HEALTH_EVERY_SECOND, free_port
 from tests.test_db_copy import checks, seed
 
 PASSWORD = secrets.token_hex(12)
-
-
-@pytest.fixture(scope="module")
-def image(env_file: Path) -> str:
-    compose(env_file, "--profile", "scale", "build", "postgres")
-    return f"{PROJECT}_postgres"
 
 
 def fresh_volume(name: str) -> Iterator[str]:
@@ -73,17 +66,17 @@ async def sql(container: str, port: int, password: str, query: str) -> str:
 
 
 async def test_postgres_starts_in_its_volume_and_takes_the_password(
-    image: str, compose_services: dict[str, Any], volume: str
+    postgres_image: str, compose_services: dict[str, Any], volume: str
 ) -> None:
     port = free_port()
-    container = await start(image, compose_services["postgres"], volume, port)
+    container = await start(postgres_image, compose_services["postgres"], volume, port)
     try:
         assert await sql(container, port, PASSWORD, "SELECT current_database()") == "tutor"
         assert await sql(container, port, "wrong", "SELECT 1") == ""  # refused
         await sql(container, port, PASSWORD, "CREATE TABLE kept AS SELECT 7 AS x")
         await docker("stop", container)  # SIGTERM: a clean shutdown
         await docker("rm", container)
-        container = await start(image, compose_services["postgres"], volume, port)
+        container = await start(postgres_image, compose_services["postgres"], volume, port)
         assert await sql(container, port, PASSWORD, "SELECT x FROM kept") == "7"
         assert "first start" not in await docker("logs", container)
     finally:
@@ -91,7 +84,7 @@ async def test_postgres_starts_in_its_volume_and_takes_the_password(
 
 
 async def test_a_single_deployments_progress_moves_into_postgres_and_a_scale_bot_backs_it_up(
-    image: str,
+    postgres_image: str,
     images: dict[str, str],
     compose_services: dict[str, Any],
     volume: str,
@@ -108,7 +101,7 @@ async def test_a_single_deployments_progress_moves_into_postgres_and_a_scale_bot
         images["bot"], "sh", "-c", "cp /seed/tutor.sqlite3 /data/ && chown -R 10001 /data",
     )  # fmt: skip
     port = free_port()
-    server = await start(image, compose_services["postgres"], volume, port)
+    server = await start(postgres_image, compose_services["postgres"], volume, port)
     url = f"postgresql://tutor:{PASSWORD}@127.0.0.1:{port}/tutor"
     # `docker compose run` keeps no restart policy: each command runs once.
     bot = {k: v for k, v in compose_services["bot-0"].items() if k != "restart"}
