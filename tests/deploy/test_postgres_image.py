@@ -46,7 +46,7 @@ def volume() -> Iterator[str]:
 @pytest.fixture
 def data_volume() -> Iterator[str]:
     """The single bot's `tutor-data`, for the test's own containers."""
-    yield from fresh_volume(f"{PROJECT}_data_host")
+    yield from fresh_volume(f"{PROJECT}_move_data")
 
 
 async def start(image: str, service: dict[str, Any], volume: str, port: int) -> str:
