@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot.core.course_reloads import DEFAULT_CHECK_EVERY_S
 from bot.core.shards import EVERY_SHARD, ShardRange
 from bot.storage.target import DatabaseTarget, parse_target
 
@@ -85,17 +86,26 @@ def _integer_between(low: int, high: int, expected: str) -> Parser:
     return parse
 
 
-def _rate(value: Any) -> float:
-    expected = "a number of actions per second, 0 or more (0 turns the limit off)"
-    if isinstance(value, bool):
-        raise _Expected(expected)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise _Expected(expected) from None
-    if not math.isfinite(number) or number < 0:
-        raise _Expected(expected)
-    return number
+def _number_between(low: float, high: float, expected: str) -> Parser:
+    """A finite number (an integer or a decimal) from ``low`` to ``high``."""
+
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise _Expected(expected)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise _Expected(expected) from None
+        if not (math.isfinite(number) and low <= number <= high):
+            raise _Expected(expected)
+        return number
+
+    return parse
+
+
+_rate = _number_between(
+    0, math.inf, "a number of actions per second, 0 or more (0 turns the limit off)"
+)
 
 
 def _url(schemes: tuple[str, ...], expected: str) -> Parser:
@@ -223,6 +233,15 @@ class Settings:
         metadata=_setting(
             "TUTOR_RATE_BURST",
             _integer_between(0, 1000, "a whole number of actions from 0 to 1000 (0: off)"),
+        ),
+    )
+
+    # How often a bot process checks whether another one reloaded the course.
+    reload_check_s: float = field(
+        default=DEFAULT_CHECK_EVERY_S,
+        metadata=_setting(
+            "TUTOR_RELOAD_CHECK_S",
+            _number_between(1, 3600, "a number of seconds from 1 to 3600"),
         ),
     )
 

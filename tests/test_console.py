@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -26,7 +27,7 @@ from bot.discord.client import discord_guilds
 from bot.sandbox.client import SandboxUnavailable
 from bot.storage import learners
 from tests.cli import run_bot
-from tests.conftest import ROOT
+from tests.conftest import CONTENT, ROOT
 from tests.factories import CannedSandbox, ManualTimer, make_course, open_tutor
 
 Step = str | Callable[[], Awaitable[object]]
@@ -320,6 +321,22 @@ async def test_the_teacher_changes_settings_and_a_student_cannot(tutor) -> None:
     assert "Timezone: Europe/Paris · new cards per day: 5" in out
     assert "Only teachers can do that; bob is a student here" in out
     assert (await tutor.guilds.settings(0)).new_cards_per_day == 5
+
+
+async def test_the_teacher_reloads_the_course_and_is_told_the_bots_follow(
+    tmp_path, clock, course
+) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT, folder)
+    tutor = await Tutor.open(tmp_path / "t.sqlite3", course, clock, content_dir=folder)
+    try:
+        out = await run_script(tutor, ["/tutor-admin reload"])
+    finally:
+        await tutor.close()
+    assert f"Reloaded: {len(course.lessons)} lessons" in out
+    assert "The console has the new course now" in out
+    assert "Discord bots running on this database load it" in out
+    assert "within 30 s" in out
 
 
 async def test_daily_reminders_are_saved_and_printed_when_they_fire(tutor, clock) -> None:

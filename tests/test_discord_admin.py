@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 
@@ -73,6 +74,15 @@ async def test_reload_keeps_the_last_good_course_and_reports_errors(
     reloaded = (await ok.original(lambda m: not m.loading)).content
     assert reloaded.startswith(f"Reloaded: {len(before.lessons)} lessons")
     assert bot.tutor.course is not before
+
+
+async def test_the_reload_reply_says_the_other_bot_processes_follow(fake_discord, bot) -> None:
+    ix = await fake_discord.slash("tutor-admin reload", user=fake_discord.guild.admin)
+    reply = (await ix.original(lambda m: not m.loading)).content
+    assert "This server has the new course now" in reply
+    assert "the others load it from their own course folder within 30 s" in reply
+    # ... because this process follows the others' reloads too (tests/test_course_reloads.py).
+    assert "course-follow" in {task.get_name() for task in asyncio.all_tasks()}
 
 
 async def test_forget_me_after_confirmation(fake_discord, bot) -> None:

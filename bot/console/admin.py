@@ -67,7 +67,9 @@ async def reload(console: Console) -> None:
         return
     console.say(
         f"Reloaded: {reloaded.lessons} lessons, {reloaded.flashcards} flashcards, "
-        f"{reloaded.questions} questions."
+        f"{reloaded.questions} questions. The console has the new course now; Discord bots "
+        "running on this database load it from their own course folder within "
+        f"{reloaded.others_within_s:g} s."
     )
 
 

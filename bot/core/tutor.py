@@ -23,6 +23,7 @@ from bot.core.class_report import ClassReports
 from bot.core.clock import Clock, Sleep
 from bot.core.code_runs import CodeRuns, Sandbox
 from bot.core.context import CoreContext, CourseHolder
+from bot.core.course_reloads import DEFAULT_CHECK_EVERY_S, CourseReloads
 from bot.core.daily import DailyPrompts, GuildScope, Sender
 from bot.core.exercises import Exercises
 from bot.core.flashcards import Flashcards
@@ -51,6 +52,7 @@ class Reloaded:
     lessons: int
     flashcards: int
     questions: int
+    others_within_s: float  # the other bot processes of the database follow within this
 
 
 @dataclass
@@ -69,7 +71,8 @@ class Tutor:
     class_exercises: ClassExercises
     content: TeacherContent
     class_report: ClassReports
-    content_dir: Path | None = None
+    reloads: CourseReloads
+    reload_check_s: float = DEFAULT_CHECK_EVERY_S
     tasks: TaskKeeper = field(default_factory=TaskKeeper)
     sleep: Sleep = asyncio.sleep
     lease: Lease | None = None
@@ -87,6 +90,7 @@ class Tutor:
         sandbox: Sandbox | None = None,
         content_dir: Path | None = None,
         sleep: Sleep = asyncio.sleep,
+        reload_check_s: float = DEFAULT_CHECK_EVERY_S,
     ) -> Tutor:
         db = await Database.open(database)
         ctx = CoreContext(db, CourseHolder(course), clock, default_timezone)
@@ -113,7 +117,8 @@ class Tutor:
             class_exercises=ClassExercises(ctx, exercises.exercise, tasks, sleep),
             content=content,
             class_report=ClassReports(ctx),
-            content_dir=content_dir,
+            reloads=await CourseReloads.open(ctx, content_dir),
+            reload_check_s=reload_check_s,
             tasks=tasks,
             sleep=sleep,
         )
@@ -146,6 +151,7 @@ class Tutor:
                     default_timezone=settings.default_timezone,
                     sandbox=sandbox,
                     content_dir=folder,
+                    reload_check_s=settings.reload_check_s,
                 )
             except StorageError as exc:
                 raise StartupError(str(exc)) from exc
@@ -175,14 +181,20 @@ class Tutor:
         """Start the frontend's delivery task (kept and stopped by the core)."""
         self.tasks.spawn(self.daily.run(sender, scope), name="daily-prompts")
 
+    def follow_reloads(self) -> None:
+        """Start checking, every ``reload_check_s``, whether another bot process of this
+        database reloaded the course, and reload from this one's disk then (the Discord
+        bot does; kept and stopped by the core)."""
+        self.tasks.spawn(self.reloads.follow(self.reload_check_s, self.sleep), name="course-follow")
+
     async def reload_course(self) -> Reloaded:
-        """Swap in the course from disk for every service at once; ``ContentError`` leaves
-        the current course in place."""
-        if self.content_dir is None:
-            raise RuntimeError("this tutor was opened without a content folder")
-        course = await asyncio.to_thread(load_course, self.content_dir)
-        self.ctx.courses.swap(course)
-        return Reloaded(len(course.lessons), len(course.flashcards), len(course.questions))
+        """Swap in the course from disk for every service at once, and have the other bot
+        processes of the database follow; ``ContentError`` (or a ``DatabaseError`` while
+        telling them) leaves the current course in place."""
+        course = await self.reloads.reload()
+        return Reloaded(
+            len(course.lessons), len(course.flashcards), len(course.questions), self.reload_check_s
+        )
 
     async def prove_writable(self) -> None:
         """One committed write; raises ``DatabaseError`` if the database refuses it (the

@@ -108,6 +108,7 @@ class TutorBot(commands.AutoShardedBot):
         self.background.spawn(assignments, name="class-exercise-recovery")
         self.background.spawn(self.rate_limit.notices.run(), name="slow-down-notices")
         self.tutor.deliver_daily_prompts(DiscordSender(self), self.own_guilds)
+        self.tutor.follow_reloads()  # another process's /tutor-admin reload reaches this one
 
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file while connected (``python -m bot health`` reads it)."""

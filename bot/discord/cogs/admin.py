@@ -136,7 +136,9 @@ class TutorAdmin(commands.GroupCog, group_name="tutor-admin"):
             return
         await interaction.followup.send(
             f"Reloaded: {reloaded.lessons} lessons, {reloaded.flashcards} flashcards, "
-            f"{reloaded.questions} questions.",
+            f"{reloaded.questions} questions. This server has the new course now; if the bot "
+            "runs as several processes, the others load it from their own course folder "
+            f"within {reloaded.others_within_s:g} s.",
             ephemeral=True,
         )
 
