@@ -3,12 +3,13 @@
 served by the process of its shard alone: every interaction is answered once, by that
 process; each guild's daily prompt goes out once, from that process; a process starting
 never touches the other's running class quiz; a third process whose shards overlap is
-refused in one line."""
+refused in one line; a teacher's course reload in one process reaches the other."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import signal
 import sys
 from collections import Counter
@@ -213,3 +214,65 @@ async def test_too_few_shards_for_the_bots_servers_is_one_clear_line(
     [line] = errors.decode().splitlines()
     assert line.startswith("Discord closed the gateway connection (code 4011): the bot's")
     assert "TUTOR_SHARDS" in line
+
+
+async def next_line_with(bot: asyncio.subprocess.Process, text: str) -> str:
+    """Read the bot's output up to the first line holding ``text``."""
+    assert bot.stdout is not None
+    async with asyncio.timeout(PATIENCE_S):
+        while line := (await bot.stdout.readline()).decode():
+            if text in line:
+                return line
+    raise AssertionError(f"the bot exited without logging {text!r}")
+
+
+async def test_a_reload_answered_by_one_process_reaches_the_other(
+    fake: FakeDiscord, tmp_path: Path, settings
+) -> None:
+    """Each process reads its own copy of the course folder, as on separate hosts."""
+    guilds = [fake.add_guild(f"class {shard}", shard=shard) for shard in range(SHARDS)]
+    folders = [tmp_path / f"content-{shard}" for shard in range(SHARDS)]
+    for folder in folders:
+        shutil.copytree(ROOT / "content", folder)
+    new_title = "Tasks, renamed by the teacher"
+
+    with refused_port() as no_sandbox:
+        processes: list[asyncio.subprocess.Process] = []
+        try:
+            for shard, folder in enumerate(folders):
+                bot = await start_bot(
+                    fake, tmp_path / "tutor.sqlite3", no_sandbox, cwd=tmp_path,
+                    **{**settings, "TUTOR_CONTENT": str(folder)},
+                    TUTOR_SHARDS=f"{shard}/{SHARDS}", TUTOR_RELOAD_CHECK_S="1",
+                )  # fmt: skip
+                processes.append(bot)
+            for folder in folders:
+                lesson = folder / "lessons" / "tasks.yaml"
+                lesson.write_text(
+                    lesson.read_text().replace(
+                        'title: "Tasks: running coroutines concurrently"', f'title: "{new_title}"'
+                    )
+                )
+            answering, following = (processes[shard_of_guild(g)] for g in guilds)
+
+            ix = await fake.slash(
+                "tutor-admin reload", user=guilds[0].admin, channel=guilds[0].text_channel
+            )
+            reply = await unless_one_exits(processes, ix.original(lambda m: not m.loading))
+            assert "the others load it from their own course folder within 1 s" in reply.content
+            await unless_one_exits(
+                processes, next_line_with(following, "another bot process reloaded it")
+            )
+            shown = await fake.slash(
+                "lesson", {"topic": "tasks"}, user=guilds[1].student, channel=guilds[1].text_channel
+            )
+            lesson_page = await unless_one_exits(processes, shown.original())
+            assert new_title in str(lesson_page.embeds)
+
+            logs = [await stop(bot) for bot in processes]
+        finally:
+            for bot in processes:
+                if bot.returncode is None:
+                    bot.kill()
+                    await bot.wait()
+    assert "another bot process reloaded it" not in logs[processes.index(answering)]
