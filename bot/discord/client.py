@@ -73,6 +73,9 @@ class TutorBot(commands.AutoShardedBot):
             if shards.every_shard
             else {"shard_ids": list(shards.ids), "shard_count": shards.count}
         )
+        # The bot never joins a voice channel: without this, discord.py warns at every
+        # start that the voice libraries (PyNaCl, davey) are not installed.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
