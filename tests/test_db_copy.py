@@ -4,6 +4,7 @@ order-free checksum)."""
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from bot.core.context import Learner
 from bot.core.shards import EVERY_SHARD
 from bot.ops.db_copy import CopyError, check_table, copy, row_digest, tables
 from bot.storage import Database
+from bot.storage.postgres import PostgresDatabase
+from bot.storage.sqlite import SqliteDatabase
 from bot.storage.target import DatabaseTarget
 from tests.cli import run_bot
 from tests.factories import FakeClock, open_tutor
@@ -36,6 +39,22 @@ async def checks(database: DatabaseTarget) -> dict[str, tuple[int, str]]:
         return {t: ((c := await check_table(db, t)).rows, c.checksum) for t in tables()}
     finally:
         await db.close()
+
+
+def recording(stream, table: str, sizes: list[int]):
+    """``stream``, noting the size of each batch it reads from ``table``."""
+
+    @asynccontextmanager
+    async def recorded(db: Database, sql: str, params=(), *, batch_size: int):
+        async with stream(db, sql, params, batch_size=batch_size) as batches:
+            yield noted(batches, sizes if f" {table}" in sql else [])
+
+    async def noted(batches, into: list[int]):
+        async for rows in batches:
+            into.append(len(rows))
+            yield rows
+
+    return recorded
 
 
 def copy_command(source: DatabaseTarget, target: DatabaseTarget):
@@ -66,6 +85,28 @@ async def test_a_seeded_database_goes_to_postgresql_and_back_unchanged(
     # The copy serves the bot: new rows get ids after the copied ones.
     await seed(tmp_path, postgres_url, users=(9,))
     assert (await checks(postgres_url))["quiz_answers"][0] == 6
+
+
+async def test_tables_larger_than_a_batch_go_over_and_are_checked_batch_by_batch(
+    tmp_path, postgres_url, monkeypatch
+) -> None:
+    source, back = tmp_path / "tutor.sqlite3", tmp_path / "back.sqlite3"
+    await seed(tmp_path, source, users=tuple(range(1, 12)))  # 22 quiz answers
+    monkeypatch.setattr("bot.ops.db_copy.BATCH_ROWS", 3)
+    read: list[int] = []  # the size of each batch of quiz_answers read, either engine
+    for engine in (SqliteDatabase, PostgresDatabase):
+        monkeypatch.setattr(engine, "stream", recording(engine.stream, "quiz_answers", read))
+    for there, to in ((source, postgres_url), (postgres_url, back)):
+        first, second = await Database.open(there), await Database.open(to)
+        try:
+            copied = await copy(first, second, identities=to == postgres_url)
+        finally:
+            await first.close()
+            await second.close()
+        assert ("quiz_answers", 22) in [(c.table, c.rows) for c in copied]
+    # Two copies, each reading quiz_answers three times (copy, check source, check target).
+    assert read == [3, 3, 3, 3, 3, 3, 3, 1] * 6
+    assert await checks(back) == {**await checks(source), "leases": (0, f"{0:064x}")}
 
 
 async def test_the_target_must_be_empty_and_the_source_must_exist(tmp_path, postgres_url) -> None:

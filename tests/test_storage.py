@@ -11,6 +11,7 @@ import pytest
 
 from bot.storage import Database, DatabaseError, StorageError, learners
 from bot.storage.migrations import MIGRATIONS, Migration
+from bot.storage.postgres import POOL_SIZE
 from bot.storage.target import DatabaseTarget, PostgresUrl
 from tests.conftest import ROOT, both_engines
 
@@ -118,6 +119,86 @@ async def test_a_failed_transaction_changes_nothing(database_target) -> None:
                 await learners.add_points(conn, 1, 1, 5, "2026-W10", 1.0)
                 raise RuntimeError("boom")
         assert (await db.fetchone("SELECT points FROM learners"))[0] == 0
+    finally:
+        await db.close()
+
+
+NUMBERS = Migration(99, "a table to stream", "CREATE TABLE numbers (n INTEGER NOT NULL)")
+HANG_GUARD_S = 120  # only a hang fails these: a leaked connection or lock waits forever
+
+
+async def numbered(target: DatabaseTarget, count: int) -> Database:
+    """A database whose table ``numbers`` holds 0 .. count - 1."""
+    db = await Database.open(target, migrations=(*MIGRATIONS, NUMBERS))
+    async with db.transaction() as conn:
+        await conn.executemany("INSERT INTO numbers (n) VALUES (?)", [(n,) for n in range(count)])
+    return db
+
+
+@both_engines
+async def test_a_stream_gives_every_row_in_batches_of_at_most_its_size(database_target) -> None:
+    db = await numbered(database_target, 23)
+    try:
+        async with db.stream("SELECT n FROM numbers ORDER BY n", batch_size=5) as batches:
+            got = [[n for (n,) in rows] async for rows in batches]
+        assert [len(rows) for rows in got] == [5, 5, 5, 5, 3]
+        assert [n for rows in got for n in rows] == list(range(23))
+        async with db.stream("SELECT n FROM numbers WHERE n > ?", (99,), batch_size=5) as none:
+            assert [rows async for rows in none] == []
+    finally:
+        await db.close()
+
+
+@both_engines
+async def test_a_stream_reads_one_snapshot_and_does_not_hold_up_writers(database_target) -> None:
+    db = await numbered(database_target, 10)
+    other = await Database.open(database_target, migrations=(*MIGRATIONS, NUMBERS))
+    try:
+        async with asyncio.timeout(HANG_GUARD_S):
+            async with db.stream("SELECT n FROM numbers", batch_size=4) as batches:
+                seen = [n for (n,) in await anext(batches)]
+                async with other.transaction() as conn:  # another connection writes meanwhile
+                    await conn.execute("DELETE FROM numbers")
+                    await conn.execute("INSERT INTO numbers (n) VALUES (100)")
+                seen += [n for rows in [rows async for rows in batches] for (n,) in rows]
+        assert sorted(seen) == list(range(10))
+        assert await db.fetchall("SELECT n FROM numbers") == [(100,)]
+    finally:
+        await other.close()
+        await db.close()
+
+
+@both_engines
+async def test_a_stream_left_early_cancelled_or_failed_gives_its_connection_back(
+    database_target,
+) -> None:
+    db = await numbered(database_target, 10)
+    first_batch = asyncio.Event()
+
+    async def stuck_reading() -> None:
+        async with db.stream("SELECT n FROM numbers", batch_size=2) as batches:
+            async for _ in batches:
+                first_batch.set()
+                await asyncio.Event().wait()
+
+    try:
+        async with asyncio.timeout(HANG_GUARD_S):
+            for _ in range(POOL_SIZE + 2):  # a leak per round would exhaust the pool
+                async with db.stream("SELECT n FROM numbers", batch_size=2) as batches:
+                    async for _ in batches:
+                        break
+                first_batch.clear()
+                reader = asyncio.create_task(stuck_reading())
+                await first_batch.wait()
+                reader.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await reader
+                with pytest.raises(DatabaseError, match="nope"):
+                    async with db.stream("SELECT * FROM nope", batch_size=2) as batches:
+                        pass
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO numbers (n) VALUES (10)")
+        assert (await db.fetchone("SELECT count(*) FROM numbers"))[0] == 11
     finally:
         await db.close()
 

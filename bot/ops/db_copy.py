@@ -7,7 +7,9 @@ table then has the same columns in the same order on both engines (the migration
 create them so), and rows go over as they are, parents before children (the order the
 migrations create the tables in, which foreign keys follow). The copy is one
 transaction on DST; lease rows stay behind (no process serves the copy yet). On
-PostgreSQL, the auto ids' identity sequences are then moved past the copied ids.
+PostgreSQL, the auto ids' identity sequences are then moved past the copied ids. Rows
+are read and written ``BATCH_ROWS`` at a time (``Database.stream``), so a school's
+million review-log rows never sit in memory at once.
 
 Then both databases are read back, and each table's row count and checksum must match:
 the checksum is order-free (a sum of per-row hashes), as the two engines return rows in
@@ -19,16 +21,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.storage import Database
+from bot.storage.connection import Row
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.target import DatabaseTarget, PostgresUrl, parse_target
 
 LEASES = "leases"
+BATCH_ROWS = 5_000  # read when a copy or check runs: tests make it small
 _CHECKSUM_MODULUS = 1 << 256
 _TABLE = re.compile(r"CREATE TABLE (\w+)", re.IGNORECASE)
 _AUTO_ID = re.compile(r"(\w+)\s+INTEGER\s+PRIMARY\s+KEY\b", re.IGNORECASE)
@@ -87,9 +92,17 @@ def row_digest(row: Sequence[Any]) -> int:
 
 
 async def check_table(db: Database, table: str) -> TableCheck:
-    rows = await db.fetchall(f"SELECT * FROM {table}")  # table names come from MIGRATIONS
-    total = sum(row_digest(row) for row in rows) % _CHECKSUM_MODULUS
-    return TableCheck(table, len(rows), f"{total:064x}")
+    count = total = 0
+    async with _read(db, table) as batches:
+        async for rows in batches:
+            count += len(rows)
+            total = (total + sum(row_digest(row) for row in rows)) % _CHECKSUM_MODULUS
+    return TableCheck(table, count, f"{total:064x}")
+
+
+def _read(db: Database, table: str) -> AbstractAsyncContextManager[AsyncIterator[list[Row]]]:
+    """Every row of ``table`` (a name from MIGRATIONS), ``BATCH_ROWS`` at a time."""
+    return db.stream(f"SELECT * FROM {table}", batch_size=BATCH_ROWS)
 
 
 async def copy(source: Database, target: Database, *, identities: bool) -> list[TableCheck]:
@@ -104,10 +117,10 @@ async def copy(source: Database, target: Database, *, identities: bool) -> list[
             )
     async with target.transaction() as conn:
         for name in names:
-            rows = await source.fetchall(f"SELECT * FROM {name}")
-            if rows:
-                marks = ", ".join("?" * len(rows[0]))
-                await conn.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+            async with _read(source, name) as batches:
+                async for rows in batches:
+                    marks = ", ".join("?" * len(rows[0]))
+                    await conn.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
         if identities:
             for name, column in auto_ids():
                 await conn.execute(

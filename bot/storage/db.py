@@ -9,6 +9,8 @@ same guarantees, so the core never asks which it has:
   transaction-scoped advisory lock on PostgreSQL), so a read-modify-write never loses an
   update;
 - a task cancelled inside a transaction never leaves it open;
+- ``stream()`` reads a large result a batch at a time from one snapshot, without
+  taking the write lock, and gives its connection back when its block ends, however;
 - the schema is the numbered ``MIGRATIONS``, applied in order, each in its own
   transaction; a database written by a newer bot is refused untouched.
 """
@@ -16,7 +18,7 @@ same guarantees, so the core never asks which it has:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -58,6 +60,15 @@ class Database(ABC):
 
     @abstractmethod
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    def stream(
+        self, sql: str, params: Sequence[Any] = (), *, batch_size: int
+    ) -> AbstractAsyncContextManager[AsyncIterator[list[Row]]]:
+        """One ``SELECT``'s rows in lists of at most ``batch_size``, all from one snapshot,
+        so that a whole table is never held in memory (``db copy``). The block holds a
+        connection (SQLite: this process's only one, so make no other call on this
+        database inside it) and gives it back when it ends, early or cancelled."""
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -4,8 +4,9 @@
 scoped advisory lock: write transactions run one at a time across every process, as
 they do on SQLite, so the guarantees the core was built on (a read-modify-write loses
 nothing, a daily-prompt claim is taken once) hold unchanged. Reads outside a
-transaction (``fetchone``/``fetchall``) run side by side. The lock is released by the
-server at COMMIT or ROLLBACK, and by the connection's end if a process dies.
+transaction (``fetchone``/``fetchall``, ``stream``) run side by side. The lock is
+released by the server at COMMIT or ROLLBACK, and by the connection's end if a process
+dies.
 """
 
 from __future__ import annotations
@@ -121,6 +122,23 @@ class PostgresDatabase(Database):
         async with self._connection() as raw:
             return await (await PostgresConnection(raw).run(sql, params)).fetchall()
 
+    @asynccontextmanager
+    async def stream(
+        self, sql: str, params: Sequence[Any] = (), *, batch_size: int
+    ) -> AsyncIterator[AsyncIterator[list[Row]]]:
+        """A server-side cursor, which lives in a transaction: read-only and REPEATABLE
+        READ (one snapshot for the whole read), without the write lock (writers go on).
+        It is rolled back when the block ends, and the connection goes back to the pool
+        (which resets a connection given back inside a transaction)."""
+        async with self._connection() as raw:
+            transaction = raw.transaction(isolation="repeatable_read", readonly=True)
+            await _driven(transaction.start())
+            try:
+                cursor = await _driven(raw.cursor(postgres_query(sql), *params))
+                yield _batches(cursor, batch_size)
+            finally:
+                await _rollback(transaction)
+
     async def schema_version(self) -> int:
         async with self._connection() as raw:
             return await self._schema_version_in(PostgresConnection(raw))
@@ -171,6 +189,11 @@ async def _rollback(transaction: Any) -> None:
         await asyncio.shield(transaction.rollback())
     except DRIVER_ERRORS:
         pass
+
+
+async def _batches(cursor: Any, size: int) -> AsyncIterator[list[Row]]:
+    while records := await _driven(cursor.fetch(size)):
+        yield [_row(record) for record in records]
 
 
 def _row(record: asyncpg.Record) -> Row:

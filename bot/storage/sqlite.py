@@ -159,11 +159,39 @@ class SqliteDatabase(Database):
         async with self._lock:
             return await (await self._shared.execute(sql, params)).fetchall()
 
+    @asynccontextmanager
+    async def stream(
+        self, sql: str, params: Sequence[Any] = (), *, batch_size: int
+    ) -> AsyncIterator[AsyncIterator[list[Row]]]:
+        """One statement open for the block, under this process's lock: SQLite keeps its
+        read snapshot until the statement is closed, and a writer elsewhere (WAL) neither
+        waits for it nor shows in it."""
+        async with self._lock:
+            try:
+                cursor = await self._conn.execute(sql, params)
+            except sqlite3.Error as exc:
+                raise DatabaseError(str(exc)) from exc
+            try:
+                yield _batches(cursor, batch_size)
+            finally:
+                await cursor.close()
+
     async def backup(self, target: Path) -> None:
         """Copy a consistent snapshot with SQLite's online backup API (safe while running)."""
         await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
         async with self._lock, aiosqlite.connect(target) as dest:
             await self._conn.backup(dest)
+
+
+async def _batches(cursor: aiosqlite.Cursor, size: int) -> AsyncIterator[list[Row]]:
+    while True:
+        try:
+            rows = cast(list[Row], await cursor.fetchmany(size))
+        except sqlite3.Error as exc:
+            raise DatabaseError(str(exc)) from exc
+        if not rows:
+            return
+        yield rows
 
 
 def _prepare_path(path: Path) -> None:
