@@ -10,7 +10,7 @@ same guarantees, so the core never asks which it has:
   update;
 - a task cancelled inside a transaction never leaves it open;
 - ``stream()`` reads a large result a batch at a time from one snapshot, without
-  taking the write lock, and gives its connection back when its block ends, however;
+  taking the write lock, and gives its connection back however its block ends;
 - the schema is the numbered ``MIGRATIONS``, applied in order, each in its own
   transaction; a database written by a newer bot is refused untouched.
 """
