@@ -52,6 +52,7 @@ def commit_of(ref: str) -> str:
 
 def export(ref: str, into: Path) -> Path:
     """The tree of ``ref``, as files (the shared repository is left untouched)."""
+    into.mkdir()
     archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     return into
