@@ -5,8 +5,8 @@ Run by hand: ``.venv/bin/python -m bench.db_copy_bench [--before REF] [--pg URL]
 learners with 1M review-log rows in guild 1, 100k learners in guild 2). Then ``db copy``
 runs as a child process into a fresh PostgreSQL database, once with the code of REF
 (default ``main``, exported with ``git archive`` into a temporary folder) and once with
-this working tree's, one after the other; the child's peak RSS comes from ``os.wait4``
-(the kernel's ``ru_maxrss`` for that child alone). Without ``--pg`` a throwaway
+this working tree's, one after the other; the child's peak RSS is the kernel's
+``ru_maxrss``, read by ``/usr/bin/time``. Without ``--pg`` a throwaway
 PostgreSQL server is started on a free loopback port (fsync off: memory is the
 figure). ``--write`` puts the table in bench/RESULTS.md. Memory does not depend on the
 machine's load; the wall times do.
@@ -34,6 +34,7 @@ from bot.storage.target import PostgresUrl
 from tests import postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
+TIME = "/usr/bin/time"  # GNU time (Debian's package "time"): %M is the peak RSS in KiB
 
 
 @dataclass(frozen=True)
@@ -59,19 +60,23 @@ def export(ref: str, into: Path) -> Path:
 
 
 def run_copy(tree: Path, label: str, source: Path, target: PostgresUrl) -> CopyRun:
-    """``db copy`` with the code in ``tree`` (first on sys.path: run from there)."""
-    argv = [sys.executable, "-m", "bot", "db", "copy", str(source), target.url]
+    """``db copy`` with the code in ``tree`` (first on sys.path: run from there), under
+    ``/usr/bin/time``: a child's ``ru_maxrss`` starts at the high-water mark of the
+    process that forked it (Linux keeps it across exec), and this one built the history,
+    so ``time`` (small) forks the copy instead."""
+    peak = Path(tempfile.mkstemp(prefix="db-copy-rss-")[1])
+    argv = [TIME, "-f", "%M", "-o", str(peak), sys.executable, "-m", "bot", "db", "copy"]
     env = {**os.environ, "PYTHONPATH": str(tree), "TUTOR_DB": str(source)}
     start = time.perf_counter()
-    child = subprocess.Popen(argv, cwd=tree, env=env, stdout=subprocess.PIPE, text=True)
-    assert child.stdout is not None
-    out = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
+    done = subprocess.run(
+        [*argv, str(source), target.url], cwd=tree, env=env, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - start
-    if child.returncode != 0:
-        raise SystemExit(f"{label}: db copy exited {child.returncode}:\n{out}")
-    return CopyRun(label, usage.ru_maxrss / 1024, seconds, out.strip().splitlines()[-1])
+    if done.returncode != 0:
+        raise SystemExit(f"{label}: db copy exited {done.returncode}:\n{done.stderr}")
+    kib = int(peak.read_text().split()[-1])
+    peak.unlink()
+    return CopyRun(label, kib / 1024, seconds, done.stdout.strip().splitlines()[-1])
 
 
 def table(runs: list[CopyRun]) -> str:
@@ -120,10 +125,8 @@ def main() -> None:
             f"({size:,.0f} MiB file: {USERS + BIG_USERS:,} learners, {REVIEWS:,} review-log "
             "rows, with their card states and quiz answers), copied into a fresh database of "
             "a throwaway PostgreSQL server on loopback (fsync off, as in the tests); each "
-            "`db copy` a child process, its peak RSS from "
-            "`os.wait4`. Wall times are noisy: other helpers shared the 2 cores.\n\n"
-            + report
-            + "\n",
+            "`db copy` a child process, its peak RSS (`ru_maxrss`) read by `/usr/bin/time`. "
+            "Wall times are noisy: other helpers shared the 2 cores.\n\n" + report + "\n",
         )
 
 
