@@ -96,6 +96,14 @@ async def stop(bot: asyncio.subprocess.Process) -> str:
     return output.decode()
 
 
+async def kill_the_rest(processes: list[asyncio.subprocess.Process]) -> None:
+    """After a failure: no bot process outlives its test."""
+    for bot in processes:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord(shards=SHARDS, wait_timeout=PATIENCE_S) as stand_in:
@@ -171,10 +179,7 @@ async def test_two_processes_on_disjoint_shards_serve_each_guild_once(
 
             logs = [await stop(bot) for bot in processes]
         finally:
-            for bot in processes:
-                if bot.returncode is None:
-                    bot.kill()
-                    await bot.wait()
+            await kill_the_rest(processes)
 
     # Every interaction answered once, by the process of its guild's shard.
     callbacks = Counter(
@@ -271,8 +276,5 @@ async def test_a_reload_answered_by_one_process_reaches_the_other(
 
             logs = [await stop(bot) for bot in processes]
         finally:
-            for bot in processes:
-                if bot.returncode is None:
-                    bot.kill()
-                    await bot.wait()
+            await kill_the_rest(processes)
     assert "another bot process reloaded it" not in logs[processes.index(answering)]
