@@ -98,8 +98,11 @@ class CoreContext:
 
     @asynccontextmanager
     async def activity(self, who: Learner) -> AsyncIterator[Activity]:
+        """A transaction scoped to the learner's guild (``Database.transaction``): what a
+        learner does touches their guild's rows only, so on PostgreSQL it never waits
+        for another guild's."""
         now = self.now()
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(who.guild_id) as conn:
             row = await learners.ensure(conn, who.guild_id, who.user_id, who.name, now.timestamp())
             timezone = await guild_timezone(conn, who.guild_id, self.default_timezone)
             yield Activity(conn, row, now, timezone)

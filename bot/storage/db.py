@@ -7,7 +7,10 @@ same guarantees, so the core never asks which it has:
 - every write happens in ``transaction()``: all or nothing, and write transactions run
   one at a time across every process sharing the database (SQLite's write lock; a
   transaction-scoped advisory lock on PostgreSQL), so a read-modify-write never loses an
-  update;
+  update. A transaction given a ``scope`` (the core gives a guild's id) promises to touch
+  only that scope's rows: it runs one at a time with the transactions of its scope and
+  with every unscoped one, but PostgreSQL runs it beside other scopes' (SQLite has one
+  writer whatever the scope);
 - a task cancelled inside a transaction never leaves it open;
 - ``stream()`` reads a large result a batch at a time from one snapshot, without
   taking the write lock, and gives its connection back however its block ends;
@@ -52,8 +55,9 @@ class Database(ABC):
         return await SqliteDatabase.connect(target, migrations)
 
     @abstractmethod
-    def transaction(self) -> AbstractAsyncContextManager[Connection]:
-        """One atomic unit of work; the connection is yours until the block ends."""
+    def transaction(self, scope: int | None = None) -> AbstractAsyncContextManager[Connection]:
+        """One atomic unit of work; the connection is yours until the block ends.
+        ``scope``: see the module's docstring; without it, the transaction runs alone."""
 
     @abstractmethod
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...

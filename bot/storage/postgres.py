@@ -1,12 +1,16 @@
 """The PostgreSQL engine: a pool of asyncpg connections, for several bot processes.
 
-``transaction()`` takes a pooled connection, begins, and first takes a transaction-
-scoped advisory lock: write transactions run one at a time across every process, as
-they do on SQLite, so the guarantees the core was built on (a read-modify-write loses
-nothing, a daily-prompt claim is taken once) hold unchanged. Reads outside a
-transaction (``fetchone``/``fetchall``, ``stream``) run side by side. The lock is
-released by the server at COMMIT or ROLLBACK, and by the connection's end if a process
-dies.
+``transaction()`` takes a pooled connection, begins, and first takes transaction-scoped
+advisory locks, so that the guarantees the core was built on (a read-modify-write loses
+nothing, a daily-prompt claim is taken once) hold as they do on SQLite, across every
+process. An unscoped transaction takes the database's lock (``WRITE_LOCK_KEY``)
+exclusively: it runs alone. A scoped one takes that lock shared, then its scope's lock
+exclusively: it runs one at a time with its scope's transactions and never beside an
+unscoped one, but beside other scopes' (a guild's clicks do not wait for another
+guild's). The shared lock is always taken first, in the same statement, so no two
+transactions can wait for each other. Reads outside a transaction (``fetchone``,
+``fetchall``, ``stream``) run side by side. The server releases the locks at COMMIT or
+ROLLBACK, and when a dead process's connection ends.
 """
 
 from __future__ import annotations
@@ -27,6 +31,15 @@ from bot.storage.target import PostgresUrl
 
 # Any 64-bit number of our own: "tutor" in ASCII.
 WRITE_LOCK_KEY = 0x7475746F72
+# A scope's lock is (SCOPE_LOCK_CLASS, the scope folded to 32 bits): PostgreSQL keeps
+# two-key advisory locks apart from one-key ones. Two scopes that fold alike only wait
+# for each other.
+SCOPE_LOCK_CLASS = 0x7475
+# The shared lock before the scope's: the CTE's row is made before the outer target list.
+_SCOPED_LOCKS = (
+    "WITH whole AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(?) AS taken) "
+    "SELECT pg_advisory_xact_lock(?, ?) FROM whole"
+)
 POOL_SIZE = 10
 CONNECT_TIMEOUT_S = 10.0
 CLOSE_TIMEOUT_S = 10.0
@@ -99,7 +112,7 @@ class PostgresDatabase(Database):
             await self._pool.release(raw)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
+    async def transaction(self, scope: int | None = None) -> AsyncIterator[Connection]:
         """A cancelled or failed block is rolled back; a connection that broke on the
         way is dropped by the pool, and the server rolls back what it held."""
         async with self._connection() as raw:
@@ -107,7 +120,11 @@ class PostgresDatabase(Database):
             transaction = raw.transaction()
             await _driven(transaction.start())
             try:
-                await conn.run("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+                if scope is None:
+                    await conn.run("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+                else:
+                    keys = (WRITE_LOCK_KEY, SCOPE_LOCK_CLASS, scope_key(scope))
+                    await conn.run(_SCOPED_LOCKS, keys)
                 yield conn
             except BaseException:
                 await _rollback(transaction)
@@ -189,6 +206,12 @@ async def _rollback(transaction: Any) -> None:
         await asyncio.shield(transaction.rollback())
     except DRIVER_ERRORS:
         pass
+
+
+def scope_key(scope: int) -> int:
+    """A signed 32-bit key for ``scope`` (a guild's 64-bit id): its two halves XORed."""
+    folded = (scope ^ (scope >> 32)) & 0xFFFFFFFF
+    return folded - (1 << 32) if folded >= 1 << 31 else folded
 
 
 async def _batches(cursor: Any, size: int) -> AsyncIterator[list[Row]]:

@@ -121,12 +121,13 @@ class SqliteDatabase(Database):
             ) from exc
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqliteConnection]:
+    async def transaction(self, scope: int | None = None) -> AsyncIterator[SqliteConnection]:
         """A task cancelled at any point (a shutdown cancelling the heartbeat mid-write)
         never leaves the transaction open: aiosqlite runs a statement to its end in its
         thread whatever happens to the task awaiting it, so a BEGIN that ran is rolled
         back before the cancellation goes on. Left open, it would hold the write lock for
-        good and every other connection would fail with "database is locked"."""
+        good and every other connection would fail with "database is locked". ``scope``
+        changes nothing here: SQLite has one writer whatever the scope."""
         async with self._lock:
             try:
                 await self._step("BEGIN IMMEDIATE")
