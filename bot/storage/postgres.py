@@ -6,9 +6,9 @@ nothing, a daily-prompt claim is taken once) hold as they do on SQLite, across e
 process. An unscoped transaction takes the database's lock (``WRITE_LOCK_KEY``)
 exclusively: it runs alone. A scoped one takes that lock shared, then its scope's lock
 exclusively: it runs one at a time with its scope's transactions and never beside an
-unscoped one, but beside other scopes' (a guild's clicks do not wait for another
+unscoped one, but beside other scopes' (a guild's learners do not wait for another
 guild's). The shared lock is always taken first, in the same statement, so no two
-transactions can wait for each other. Reads outside a transaction (``fetchone``,
+transactions can each wait for the other. Reads outside a transaction (``fetchone``,
 ``fetchall``, ``stream``) run side by side. The server releases the locks at COMMIT or
 ROLLBACK, and when a dead process's connection ends.
 """
