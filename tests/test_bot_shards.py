@@ -96,6 +96,19 @@ async def stop(bot: asyncio.subprocess.Process) -> str:
     return output.decode()
 
 
+async def refused_in_one_line(cwd: Path, env: dict[str, str]) -> str:
+    """`python -m bot run` that must exit 1 at start: the one line it writes."""
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=cwd, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(PATIENCE_S):
+        _, errors = await bot.communicate()
+    assert bot.returncode == 1
+    [line] = errors.decode().splitlines()
+    return line
+
+
 async def kill_the_rest(processes: list[asyncio.subprocess.Process]) -> None:
     """After a failure: no bot process outlives its test."""
     for bot in processes:
@@ -160,18 +173,13 @@ async def test_two_processes_on_disjoint_shards_serve_each_guild_once(
                     processes, fake.wait_for_message(guild.text_channel, card_of_the_day)
                 )
 
-            overlapping = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=tmp_path,
-                env=bot_env(
+            line = await refused_in_one_line(
+                tmp_path,
+                bot_env(
                     fake, tmp_path / "tutor.sqlite3", no_sandbox,
                     **settings, TUTOR_SHARDS=f"0-1/{SHARDS}",
                 ),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
-            async with asyncio.timeout(PATIENCE_S):
-                _, refusal = await overlapping.communicate()
-            assert overlapping.returncode == 1
-            [line] = refusal.decode().splitlines()
             assert re.match(
                 r"cannot start: another bot process \(host .*, pid (\d+)\) serves", line
             )
@@ -208,15 +216,9 @@ async def test_too_few_shards_for_the_bots_servers_is_one_clear_line(
     """Discord closes a connection whose shard count is below what the bot's servers
     need (4011); the stand-in needs its recommended count of 2."""
     with refused_port() as no_sandbox:
-        bot = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=ROOT,
-            env=bot_env(fake, tmp_path / "tutor.sqlite3", no_sandbox, TUTOR_SHARDS="0/1"),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        async with asyncio.timeout(PATIENCE_S):
-            _, errors = await bot.communicate()
-    assert bot.returncode == 1
-    [line] = errors.decode().splitlines()
+        line = await refused_in_one_line(
+            ROOT, bot_env(fake, tmp_path / "tutor.sqlite3", no_sandbox, TUTOR_SHARDS="0/1")
+        )
     assert line.startswith("Discord closed the gateway connection (code 4011): the bot's")
     assert "TUTOR_SHARDS" in line
 
